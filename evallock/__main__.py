@@ -1,0 +1,5 @@
+import sys
+
+from evallock.cli import main
+
+sys.exit(main())

@@ -1,0 +1,34 @@
+"""``evallock lock``: fingerprint every input and write ``eval.lock``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from evallock import locking, report
+from evallock.commands import add_format, project_of
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_format(parser, ("text", "json"))
+
+
+def run(args: argparse.Namespace) -> int:
+    project = project_of(args)
+    outcome = locking.write_lock(project)
+    if args.quiet:
+        return 0
+    if args.format == "json":
+        print(report.as_json(outcome.changes, written=project.lock_path))
+        return 0
+    if outcome.previous is None:
+        count = len(outcome.lock["prompts"]["files"]) + len(outcome.lock["datasets"])
+        print(f"wrote {project.lock_path} ({count} prompt and dataset files)")
+    elif outcome.changes:
+        print(report.as_text(outcome.changes, "the previous eval.lock"))
+        print(f"wrote {project.lock_path}")
+    else:
+        print(f"{project.lock_path} is up to date")
+    for path in outcome.reformatted:
+        print(f"note: {path} was reformatted; its items are unchanged", file=sys.stderr)
+    return 0
