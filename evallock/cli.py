@@ -27,6 +27,10 @@ COMMANDS: dict[str, str] = {
     "lock": "fingerprint all inputs and write eval.lock",
     "verify": "check the inputs against eval.lock (exit 1 on drift)",
     "diff": "show what differs between two locks (revisions or run ids)",
+    "run": "verify, run one cold vLLM evaluation and store the result",
+    "log": "list stored runs, newest first",
+    "show": "show one stored run",
+    "sync": "push and fetch stored results with a git remote",
 }
 
 

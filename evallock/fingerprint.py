@@ -165,7 +165,7 @@ def _scorers(config: Config, files: list[EvalFiles], source: WorkTree) -> dict[s
     return {"digest": digest_value(table), **table}
 
 
-def _with_digest(values: dict[str, Any]) -> dict[str, Any]:
+def with_digest(values: dict[str, Any]) -> dict[str, Any]:
     return {"digest": digest_value(values), **values}
 
 
@@ -190,8 +190,8 @@ def build(
         "scorer": _scorers(config, files, source),
     }
     if include_env:
-        lock["software"] = _with_digest(environment.software())
-        lock["hardware"] = _with_digest(environment.hardware())
+        lock["software"] = with_digest(environment.software())
+        lock["hardware"] = with_digest(environment.hardware())
     return lock
 
 
