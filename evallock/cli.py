@@ -27,11 +27,39 @@ COMMANDS: dict[str, str] = {
     "lock": "fingerprint all inputs and write eval.lock",
     "verify": "check the inputs against eval.lock (exit 1 on drift)",
     "diff": "show what differs between two locks (revisions or run ids)",
+    "hook": "install or remove the git pre-commit hook",
     "run": "verify, run one cold vLLM evaluation and store the result",
     "log": "list stored runs, newest first",
     "show": "show one stored run",
     "sync": "push and fetch stored results with a git remote",
+    "compare": "say whether two runs may be compared, with the score delta",
+    "tui": "open the terminal UI (also what bare `evallock` does)",
 }
+
+
+def _add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """Add -C, -v, -q and --debug, accepted before or after the command name.
+
+    On subcommands the defaults are suppressed, so that an option given
+    before the command is not reset by the subcommand's parser.
+    """
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument(
+        "-C", dest="directory", default=default("."), metavar="DIR",
+        help="run as if started in DIR (default: the current folder)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default(False),
+        help="log debug detail",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default(False),
+        help="print only errors; the exit code still reports the outcome",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", default=default(False),
+        help="show tracebacks of unexpected errors",
+    )
 
 
 def build_parser(names: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -41,24 +69,14 @@ def build_parser(names: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "cold, and store the result in git.",
     )
     parser.add_argument("--version", action="version", version=f"evallock {__version__}")
-    parser.add_argument(
-        "-C", dest="directory", default=".", metavar="DIR",
-        help="run as if started in DIR (default: the current folder)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
-    parser.add_argument(
-        "-q", "--quiet", action="store_true",
-        help="print only errors; the exit code still reports the outcome",
-    )
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks of unexpected errors"
-    )
+    _add_global_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in names if names is not None else COMMANDS:
         module = importlib.import_module(f"evallock.commands.{name}")
         sub = subparsers.add_parser(
             name, help=COMMANDS[name], description=COMMANDS[name]
         )
+        _add_global_options(sub, top=False)
         module.configure(sub)
     return parser
 

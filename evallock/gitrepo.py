@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from functools import cached_property
-
-import git
+from typing import TYPE_CHECKING
 
 from evallock.errors import GitError
+
+if TYPE_CHECKING:
+    import git
 
 CONFIG_NAME = ".evallock.toml"
 LOCK_NAME = "eval.lock"
@@ -18,17 +21,23 @@ LOCK_NAME = "eval.lock"
 class Project:
     """A folder with ``.evallock.toml`` inside a git repository.
 
-    ``root`` is the project folder; ``prefix`` is its path relative to the
-    repository's top level ("" when they are the same), which git revision
-    paths need.
+    ``root`` is the project folder; ``top`` the repository's working tree;
+    ``prefix`` is the project's path relative to ``top`` ("" when they are the
+    same), which git revision paths need. ``common_dir`` is the ``.git``
+    folder shared by all worktrees.
     """
 
     root: str
-    repo: git.Repo
+    top: str
+    common_dir: str
 
-    @property
-    def top(self) -> str:
-        return os.path.realpath(str(self.repo.working_tree_dir))
+    @cached_property
+    def repo(self) -> git.Repo:
+        # GitPython takes longer to import than `lock` takes to hash a small
+        # project, so commands that never read history do not load it.
+        import git
+
+        return git.Repo(self.top)
 
     @property
     def prefix(self) -> str:
@@ -46,7 +55,7 @@ class Project:
     @cached_property
     def private_dir(self) -> str:
         """``.git/evallock``: caches that belong to this clone and are never shared."""
-        return os.path.join(self.repo.common_dir, "evallock")
+        return os.path.join(self.common_dir, "evallock")
 
     def repo_path(self, relative: str) -> str:
         """Return a project-relative path as a path from the repository top."""
@@ -54,7 +63,7 @@ class Project:
 
     @property
     def is_shallow(self) -> bool:
-        return os.path.exists(os.path.join(self.repo.common_dir, "shallow"))
+        return os.path.exists(os.path.join(self.common_dir, "shallow"))
 
     def head_commit(self) -> str | None:
         try:
@@ -73,6 +82,8 @@ class Project:
         return data
 
     def resolve_commit(self, revision: str) -> git.Commit:
+        import git
+
         try:
             commit = self.repo.commit(revision)
         except (git.BadName, ValueError, git.GitCommandError):
@@ -103,28 +114,62 @@ class Project:
             )
 
 
-def open_repo(start: str) -> git.Repo:
+def locate(start: str) -> tuple[str, str]:
+    """Return the working tree top and the common ``.git`` folder around *start*.
+
+    One ``git rev-parse`` call answers this in a few milliseconds and applies
+    git's own rules (``GIT_DIR``, worktrees, ``safe.directory``).
+    """
+    if not os.path.isdir(start):
+        raise GitError(f"folder {start} does not exist")
+    folder = os.path.realpath(start)
     try:
-        return git.Repo(start, search_parent_directories=True)
-    except git.InvalidGitRepositoryError:
+        done = subprocess.run(
+            [
+                "git",
+                "rev-parse",
+                "--is-bare-repository",
+                "--git-common-dir",
+                "--show-toplevel",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git") from None
+    lines = done.stdout.splitlines()
+    if not lines:
         raise GitError(
-            f"{os.path.abspath(start)} is not inside a git repository; run "
-            "`git init` first, because evallock stores locks and results in git"
-        ) from None
-    except git.NoSuchPathError:
-        raise GitError(f"folder {start} does not exist") from None
+            f"{folder} is not inside a git repository; run `git init` first, "
+            "because evallock stores locks and results in git"
+        )
+    common = os.path.join(folder, lines[1]) if len(lines) > 1 else folder
+    if lines[0] == "true":
+        raise GitError(f"{common} is a bare repository; run evallock in a clone")
+    if done.returncode != 0 or len(lines) < 3:
+        raise GitError(
+            f"{folder} is not in a git working tree ({done.stderr.strip()}); run "
+            "evallock in the working tree of a clone"
+        )
+    return os.path.realpath(lines[2]), os.path.realpath(common)
+
+
+def open_repo(start: str) -> git.Repo:
+    import git
+
+    top, _ = locate(start)
+    return git.Repo(top)
 
 
 def find_project(start: str, require_config: bool = True) -> Project:
     """Find the nearest folder at or above *start* that holds ``.evallock.toml``."""
-    repo = open_repo(start)
-    if repo.bare or repo.working_tree_dir is None:
-        raise GitError(f"{repo.git_dir} is a bare repository; run evallock in a clone")
-    top = os.path.realpath(str(repo.working_tree_dir))
+    top, common_dir = locate(start)
     folder = os.path.realpath(start)
     while True:
         if os.path.isfile(os.path.join(folder, CONFIG_NAME)):
-            return Project(folder, repo)
+            return Project(folder, top, common_dir)
         if folder == top or os.path.dirname(folder) == folder:
             break
         folder = os.path.dirname(folder)
@@ -133,4 +178,4 @@ def find_project(start: str, require_config: bool = True) -> Project:
             f"no {CONFIG_NAME} found in {os.path.realpath(start)} or its parents up "
             "to the repository top; run `evallock init` to create one"
         )
-    return Project(os.path.realpath(start), repo)
+    return Project(os.path.realpath(start), top, common_dir)

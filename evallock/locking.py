@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evallock import config as config_module
-from evallock import fingerprint, lockfile
+from evallock import fingerprint, gitindex, lockfile
 from evallock.config import Config
 from evallock.drift import Change, compare_locks, reformatted_datasets
 from evallock.errors import ConfigError, LockfileError
@@ -31,6 +31,7 @@ class Outcome:
     cache_misses: int = 0
     lock: dict[str, Any] = field(default_factory=dict)
     previous: dict[str, Any] | None = None
+    replaced_unreadable: str | None = None
 
 
 def open_cache(project: Project) -> StatCache:
@@ -40,32 +41,25 @@ def open_cache(project: Project) -> StatCache:
 def load_config(project: Project, staged: bool = False) -> Config:
     if not staged:
         return config_module.load(project.root)
-    prefix = f"{project.prefix}/" if project.prefix else ""
-    entry = project.repo.index.entries.get((prefix + CONFIG_NAME, 0))
-    if entry is None:
+    raw = gitindex.read_staged(project, CONFIG_NAME)
+    if raw is None:
         raise ConfigError(
             f"{CONFIG_NAME} is not staged in the git index; run `git add {CONFIG_NAME}`"
         )
-    import git
-
-    blob = git.Blob(project.repo, entry.binsha)
-    text = config_module.decode_text(blob.data_stream.read(), CONFIG_NAME)
+    text = config_module.decode_text(raw, CONFIG_NAME)
     return config_module.load_text(text, f"{CONFIG_NAME} (staged)")
 
 
 def read_lock(project: Project, staged: bool = False) -> dict[str, Any]:
     """Return the committed-to-be lock, or raise if there is none."""
     if staged:
-        prefix = f"{project.prefix}/" if project.prefix else ""
-        entry = project.repo.index.entries.get((prefix + LOCK_NAME, 0))
-        if entry is None:
+        raw = gitindex.read_staged(project, LOCK_NAME)
+        if raw is None:
+            fix = "" if os.path.exists(project.lock_path) else "evallock lock && "
             raise LockfileError(
-                f"{LOCK_NAME} is not staged in the git index; run `evallock lock && "
+                f"{LOCK_NAME} is not staged in the git index; run `{fix}"
                 f"git add {LOCK_NAME}`"
             )
-        import git
-
-        raw = git.Blob(project.repo, entry.binsha).data_stream.read()
         return lockfile.loads(raw.decode("utf-8", "replace"), f"{LOCK_NAME} (staged)")
     lock = lockfile.read(project.lock_path)
     if lock is None:
@@ -89,7 +83,9 @@ def current(
     return lock, cache
 
 
-def verify(project: Project, staged: bool = False, include_env: bool = False) -> Outcome:
+def verify(
+    project: Project, staged: bool = False, include_env: bool = False
+) -> Outcome:
     expected = read_lock(project, staged)
     actual, cache = current(project, staged, include_env)
     components = list(fingerprint.INPUT_COMPONENTS)
@@ -113,7 +109,7 @@ def write_lock(project: Project) -> Outcome:
     so two writers never interleave, and the write itself is atomic.
     """
     with exclusive_lock(os.path.join(project.private_dir, "lock.flock")):
-        previous = lockfile.read(project.lock_path)
+        previous, unreadable = _previous_lock(project)
         lock, cache = current(project, include_env=True)
         components = list(fingerprint.INPUT_COMPONENTS) + list(
             fingerprint.ENV_COMPONENTS
@@ -128,7 +124,20 @@ def write_lock(project: Project) -> Outcome:
         cache_misses=cache.misses,
         lock=lock,
         previous=previous,
+        replaced_unreadable=unreadable,
     )
+
+
+def _previous_lock(project: Project) -> tuple[dict[str, Any] | None, str | None]:
+    """Return the old lock, or None and the reason it cannot be read.
+
+    Rewriting is the fix that every LockfileError message names, so ``lock``
+    must succeed over a conflicted, truncated or too-new lock.
+    """
+    try:
+        return lockfile.read(project.lock_path), None
+    except LockfileError as error:
+        return None, str(error)
 
 
 def lock_at(project: Project, revision: str) -> dict[str, Any]:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from evallock.drift import Change
+from evallock.gitrepo import LOCK_NAME, Project
 
 FORMATS = ("text", "json", "github")
+# GitHub Actions shows 10 error annotations per step and drops the rest
+# (https://github.com/actions/toolkit/blob/main/docs/problem-matchers.md).
+GITHUB_ERROR_LIMIT = 10
+# Components whose change paths are files relative to the project folder.
+PROJECT_FILE_COMPONENTS = ("prompts", "datasets", "scorer")
 
 
 def _show(value: Any) -> str:
@@ -72,16 +79,59 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def as_github(changes: Sequence[Change], lock_path: str, fix: str) -> str:
-    """GitHub Actions workflow commands: one ``::error`` per change."""
+def annotation_path(project: Project, change: Change) -> str:
+    """Return the repository-relative file a GitHub annotation of *change* points at.
+
+    That is the drifted file itself when it exists inside the repository (a
+    prompt, dataset, scorer, or a checkpoint file kept in the repository),
+    and ``eval.lock`` otherwise: for settings, removed files and checkpoints
+    outside the repository.
+    """
+    lock = project.repo_path(LOCK_NAME)
+    if change.path is None or change.kind == "removed":
+        return lock
+    if change.component in PROJECT_FILE_COMPONENTS:
+        return project.repo_path(change.path)
+    if change.component != "checkpoint" or change.path.startswith("hf:"):
+        return lock
+    absolute = os.path.join(project.root, os.path.expanduser(change.path))
+    relative = os.path.relpath(os.path.normpath(absolute), project.top)
+    if relative == ".." or relative.startswith(".." + os.sep):
+        return lock
+    return relative.replace(os.sep, "/")
+
+
+def as_github(
+    changes: Sequence[Change],
+    lock_path: str,
+    fix: str,
+    locate: Callable[[Change], str] | None = None,
+) -> str:
+    """GitHub Actions workflow commands: one ``::error`` per change.
+
+    GitHub shows at most ``GITHUB_ERROR_LIMIT`` error annotations per step,
+    so past that the last annotation counts the rest and every change is
+    also printed as a plain log line.
+    """
+    if not changes:
+        return "::notice title=evallock::inputs match eval.lock"
+    annotated = list(changes)
+    if len(changes) > GITHUB_ERROR_LIMIT:
+        annotated = annotated[: GITHUB_ERROR_LIMIT - 1]
     lines = []
-    for change in changes:
-        in_project = change.component in ("prompts", "datasets", "scorer")
-        target = change.path if in_project and change.path else lock_path
+    for change in annotated:
+        target = locate(change) if locate is not None else lock_path
         location = f"file={_escape_property(target)},"
         title = _escape_property(f"evallock drift in {change.component}")
         message = _escape_data(f"{change.component}: {describe(change)}. Fix: {fix}")
         lines.append(f"::error {location}title={title}::{message}")
-    if not changes:
-        lines.append("::notice title=evallock::inputs match eval.lock")
+    hidden = len(changes) - len(annotated)
+    if hidden:
+        title = _escape_property("evallock drift")
+        message = _escape_data(
+            f"{hidden} more change(s) are listed in the log. Fix: {fix}"
+        )
+        location = f"file={_escape_property(lock_path)}"
+        lines.append(f"::error {location},title={title}::{message}")
+        lines.extend(f"{change.component}: {describe(change)}" for change in changes)
     return "\n".join(lines)

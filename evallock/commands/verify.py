@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
+from typing import Any
 
-from evallock import locking, report
+from evallock import locking, report, staging
 from evallock.cli import EXIT_DRIFT, EXIT_OK
 from evallock.commands import add_format, project_of
+from evallock.gitrepo import LOCK_NAME
 
 FIX = "run `evallock lock && git add eval.lock`, or revert the change"
 
@@ -32,28 +35,53 @@ def run(args: argparse.Namespace) -> int:
     code = EXIT_DRIFT if outcome.changes else EXIT_OK
     if args.quiet:
         return code
-    against = "eval.lock (staged)" if args.staged else "eval.lock"
+    advice = None
+    if args.staged and outcome.changes:
+        advice = staging.advise(project, outcome.changes, outcome.lock)
+    fix = f"run `{advice.fix}`, or revert the change" if advice else FIX
     if args.format == "json":
-        print(
-            report.as_json(
-                outcome.changes,
-                staged=args.staged,
-                env_checked=outcome.env_checked,
-                reformatted=outcome.reformatted,
-            )
-        )
-        return code
-    if args.format == "github":
-        print(report.as_github(outcome.changes, project.repo_path("eval.lock"), FIX))
-        return code
+        print(_json(args, outcome, advice))
+    elif args.format == "github":
+        locate = partial(report.annotation_path, project)
+        lock_path = project.repo_path(LOCK_NAME)
+        print(report.as_github(outcome.changes, lock_path, fix, locate))
+    else:
+        _print_text(args, outcome, fix, advice)
+    return code
+
+
+def _json(
+    args: argparse.Namespace, outcome: locking.Outcome, advice: staging.Advice | None
+) -> str:
+    extra: dict[str, Any] = {}
+    if advice is not None:
+        extra = {"fix": advice.fix, "notes": advice.notes}
+    return report.as_json(
+        outcome.changes,
+        staged=args.staged,
+        env_checked=outcome.env_checked,
+        reformatted=outcome.reformatted,
+        **extra,
+    )
+
+
+def _print_text(
+    args: argparse.Namespace,
+    outcome: locking.Outcome,
+    fix: str,
+    advice: staging.Advice | None,
+) -> None:
+    against = "eval.lock (staged)" if args.staged else "eval.lock"
     print(report.as_text(outcome.changes, against))
     if outcome.changes:
-        print(f"to accept these changes: {FIX}", file=sys.stderr)
+        print(f"to accept these changes: {fix}", file=sys.stderr)
+    for note in advice.notes if advice else []:
+        print(f"note: {note}", file=sys.stderr)
     for path in outcome.reformatted:
         print(f"note: {path} was reformatted; its items are unchanged", file=sys.stderr)
-    if not outcome.env_checked:
+    # Staged checks are about files, so the environment note is noise there.
+    if not outcome.env_checked and not args.staged:
         print(
             "note: software and hardware were not compared; add --env to include them",
             file=sys.stderr,
         )
-    return code

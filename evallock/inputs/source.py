@@ -11,42 +11,21 @@ from __future__ import annotations
 
 import glob as globlib
 import os
-import re
+import posixpath
 import stat as statlib
+import sys
 from typing import Any
 
-import git
-
+from evallock import gitindex
 from evallock.errors import InputError
+from evallock.gitindex import IndexEntry
 from evallock.gitrepo import Project
 from evallock.hashing import describe_text, digest_bytes, digest_file, open_checked
+from evallock.inputs.globs import glob_regex, literal_prefix
 from evallock.statcache import StatCache, now_ns
 
 # Prompt, template and scorer files are read whole; a larger one is a mistake.
 MAX_TEXT_BYTES = 16 * 1024 * 1024
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a glob with ``glob.glob(recursive=True)`` semantics for index paths."""
-    parts: list[str] = []
-    index = 0
-    while index < len(pattern):
-        if pattern.startswith("**/", index):
-            parts.append("(?:[^/]+/)*")
-            index += 3
-        elif pattern.startswith("**", index):
-            parts.append(".*")
-            index += 2
-        elif pattern[index] == "*":
-            parts.append("[^/]*")
-            index += 1
-        elif pattern[index] == "?":
-            parts.append("[^/]")
-            index += 1
-        else:
-            parts.append(re.escape(pattern[index]))
-            index += 1
-    return re.compile("".join(parts))
 
 
 def check_relative(path: str, shown_key: str) -> str:
@@ -74,13 +53,39 @@ class WorkTree:
         self.project = project
         self.cache = cache
         self.top = project.top
+        self._real_paths: dict[str, str] = {}
+        self._real_folders: dict[str, str] = {}
 
     def absolute(self, relative: str) -> str:
         return os.path.join(self.project.root, relative)
 
+    def real_path(self, relative: str) -> str:
+        """Return ``os.path.realpath`` of a project file, resolving each folder once.
+
+        ``realpath`` checks every component of the path with ``lstat``; for
+        10,000 prompt files in one folder that costs more than the rest of
+        ``verify``. A file that is not itself a link resolves to its folder's
+        real path plus its name.
+        """
+        known = self._real_paths.get(relative)
+        if known is not None:
+            return known
+        path = self.absolute(relative)
+        folder, name = os.path.split(path)
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = self._real_folders[folder] = os.path.realpath(folder)
+        try:
+            is_link = statlib.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            is_link = True  # missing: let realpath decide, as before
+        real = os.path.realpath(path) if is_link else os.path.join(real_folder, name)
+        self._real_paths[relative] = real
+        return real
+
     def _inside_repo(self, relative: str) -> str:
         path = self.absolute(relative)
-        real = os.path.realpath(path)
+        real = self.real_path(relative)
         if real != self.top and not real.startswith(self.top + os.sep):
             if os.path.lexists(path) and os.path.exists(real):
                 raise InputError(
@@ -90,10 +95,16 @@ class WorkTree:
         return path
 
     def glob(self, pattern: str) -> list[str]:
-        check_relative(pattern, "prompts pattern")
-        found = globlib.glob(pattern, root_dir=self.project.root, recursive=True)
-        files = [p.replace(os.sep, "/") for p in found if not self._is_dir(p)]
-        return sorted(files)
+        normal = check_relative(pattern, "prompts pattern")
+        found = globlib.glob(normal, root_dir=self.project.root, recursive=True)
+        # glob returns "file/" for "file/**" (Python 3.11); a trailing slash
+        # names a folder, so such a result is never a file match.
+        files = {
+            os.path.normpath(p).replace(os.sep, "/")
+            for p in found
+            if not p.endswith(os.sep)
+        }
+        return sorted(p for p in files if not self._is_dir(p))
 
     def _is_dir(self, relative: str) -> bool:
         return os.path.isdir(self.absolute(relative))
@@ -126,7 +137,7 @@ class WorkTree:
     def cached(self, kind: str, relative: str, compute: Any) -> Any:
         """Return ``compute(bytes_reader)`` for a file, reusing the stat cache."""
         info = self.stat(relative)
-        key = f"{kind}:{os.path.realpath(self.absolute(relative))}"
+        key = f"{kind}:{self.real_path(relative)}"
         fact = self.cache.get(key, info)
         if fact is None:
             started = now_ns()
@@ -149,45 +160,108 @@ class WorkTree:
 
 
 class GitIndex(WorkTree):
-    """Input files as staged in the git index; untracked files come from disk.
+    """Input files as staged in the git index, as a checkout would write them.
 
-    A checkpoint is usually too large for git and lives outside it, so files
-    the index does not hold are read from the working tree.
+    Files that the index does not hold, and that HEAD does not hold either,
+    are read from the working tree: a checkpoint or a large dataset is often
+    kept out of git on purpose. A file in HEAD but not in the index is
+    being deleted by the commit, so it does not exist here.
+
+    Digests are cached by blob id, which never goes stale, so a commit that
+    touches no locked input reads no file content at all.
     """
 
     staged = True
 
-    def __init__(self, project: Project, cache: StatCache) -> None:
+    def __init__(
+        self,
+        project: Project,
+        cache: StatCache,
+        entries: dict[str, IndexEntry] | None = None,
+    ) -> None:
         super().__init__(project, cache)
-        self.entries: dict[str, str] = {}
-        prefix = project.prefix + "/" if project.prefix else ""
-        for (path, stage), entry in project.repo.index.entries.items():
-            if stage == 0 and path.startswith(prefix):
-                self.entries[path[len(prefix) :]] = entry.hexsha
+        self.entries = gitindex.read_index(project) if entries is None else entries
+        self._conversions: dict[str, str] = {}
+        # Paths seen by glob() and exists(), whose attributes are looked up
+        # together in one `git check-attr` call when the first one is read.
+        self._seen: dict[str, None] = {}
 
     def glob(self, pattern: str) -> list[str]:
-        check_relative(pattern, "prompts pattern")
-        compiled = glob_regex(os.path.normpath(pattern).replace(os.sep, "/"))
-        return sorted(p for p in self.entries if compiled.fullmatch(p))
+        normal = check_relative(pattern, "prompts pattern")
+        compiled = glob_regex(normal)
+        prefix = literal_prefix(normal)
+        found = sorted(
+            path
+            for path in self.entries
+            if path.startswith(prefix) and compiled.fullmatch(path)
+        )
+        self._seen.update(dict.fromkeys(found))
+        return found
 
     def exists(self, relative: str) -> bool:
-        return relative in self.entries or super().exists(relative)
+        if relative in self.entries:
+            self._seen[relative] = None
+            return True
+        if gitindex.in_head(self.project, relative):
+            return False  # staged for deletion
+        return super().exists(relative)
 
-    def _blob(self, relative: str) -> bytes:
-        sha = self.entries[relative]
-        blob = git.Blob(self.project.repo, bytes.fromhex(sha))
-        data: bytes = blob.data_stream.read()
-        return data
+    def resolve(self, relative: str) -> tuple[str, IndexEntry] | None:
+        """Return the staged file behind *relative*, following staged symbolic links.
+
+        Returns None for a path that is not in the index, or a link whose
+        target lies outside the project: those are read from the working tree.
+        """
+        path = relative
+        for _ in range(gitindex.MAX_LINK_HOPS):
+            entry = self.entries.get(path)
+            if entry is None:
+                return None
+            if not entry.is_symlink:
+                return path, entry
+            target = os.fsdecode(gitindex.read_blob(self.project, entry.sha))
+            if target.startswith("/"):
+                return None
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            if path == ".." or path.startswith("../"):
+                return None
+        raise InputError(
+            f"{relative} is a symbolic link loop in the git index; point the link "
+            "at a real file"
+        )
+
+    def _conversion(self, relative: str) -> str:
+        if relative not in self._conversions:
+            pending = [p for p in self._seen if p not in self._conversions]
+            batch = list(dict.fromkeys([*pending, relative]))
+            self._conversions.update(gitindex.checkout_conversions(self.project, batch))
+        return self._conversions[relative]
+
+    def _staged_bytes(self, path: str, entry: IndexEntry) -> bytes:
+        if self._conversion(path):
+            repo_path = self.project.repo_path(path)
+            return gitindex.read_blob_for_checkout(self.project, entry.sha, repo_path)
+        return gitindex.read_blob(self.project, entry.sha)
 
     def read(self, relative: str, limit: int = MAX_TEXT_BYTES) -> bytes:
-        if relative not in self.entries:
+        found = self.resolve(relative)
+        if found is None:
             return super().read(relative, limit)
-        return self._blob(relative)
+        data = self._staged_bytes(*found)
+        if len(data) > limit:
+            raise InputError(
+                f"{relative} is {len(data)} bytes as staged, over the {limit}-byte "
+                "limit for this kind of file; check that the path is right"
+            )
+        return data
 
     def cached(self, kind: str, relative: str, compute: Any) -> Any:
-        if relative not in self.entries:
+        found = self.resolve(relative)
+        if found is None:
             return super().cached(kind, relative, compute)
-        key = f"{kind}:blob:{self.entries[relative]}"
+        path, entry = found
+        conversion = self._conversion(path)
+        key = f"{kind}:blob:{entry.sha}" + (f":{conversion}" if conversion else "")
         fact = self.cache.get_blob(key)
         if fact is None:
             fact = compute(relative)
@@ -195,8 +269,8 @@ class GitIndex(WorkTree):
         return fact
 
     def file_digest(self, relative: str) -> str:
-        if relative not in self.entries:
+        if self.resolve(relative) is None:
             return super().file_digest(relative)
         return self.cached(  # type: ignore[no-any-return]
-            "raw", relative, lambda rel: digest_bytes(self._blob(rel))
+            "raw", relative, lambda rel: digest_bytes(self.read(rel, sys.maxsize))
         )
