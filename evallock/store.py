@@ -111,7 +111,22 @@ def _tip(project: Project) -> str | None:
         text=True,
         check=False,
     )
-    return done.stdout.strip() or None
+    tip = done.stdout.strip()
+    if tip:
+        return tip
+    exists = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", RESULTS_REF],
+        cwd=project.top,
+        capture_output=True,
+        check=False,
+    )
+    if exists.returncode == 0:
+        raise StoreError(
+            f"{RESULTS_REF} exists but does not point to a commit, so no run can be "
+            f"read or stored; inspect it with `git cat-file -t {RESULTS_REF}` and "
+            "delete it with `git update-ref -d` if it is not yours"
+        )
+    return None
 
 
 def summary_of(record: dict[str, Any], lock: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +153,11 @@ def summary_of(record: dict[str, Any], lock: dict[str, Any]) -> dict[str, Any]:
         "dirty": record.get("source", {}).get("dirty"),
         "checkpoint": lock.get("checkpoint", {}).get("source"),
         "noise": record.get("noise"),
+        # Copied so that listings can apply records.invalid_reasons without
+        # reading the record blob.
+        "record_version": record.get("record_version"),
+        "prefix_cache": record.get("prefix_cache"),
+        "invalid_reasons": record.get("invalid_reasons", []),
         "digests": digests,
     }
 
@@ -230,7 +250,7 @@ def _parse_summary(body: str) -> dict[str, Any] | None:
         if line.startswith(SUMMARY_MARK):
             try:
                 data = json.loads(line[len(SUMMARY_MARK) :])
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return None
             return data if isinstance(data, dict) else None
     return None
@@ -271,9 +291,13 @@ def _read_blob(project: Project, commit: str, name: str) -> bytes:
 
 def load(project: Project, name: str) -> Run:
     """Load one run completely: record, items and lock."""
+    return load_summary(project, find(project, name))
+
+
+def load_summary(project: Project, summary: RunSummary) -> Run:
+    """Load a listed run without listing the store again."""
     from evallock import lockfile
 
-    summary = find(project, name)
     try:
         record = json.loads(_read_blob(project, summary.commit, "record.json"))
         items = [
@@ -281,16 +305,36 @@ def load(project: Project, name: str) -> Run:
             for line in _read_blob(project, summary.commit, "items.jsonl").splitlines()
             if line.strip()
         ]
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
         raise StoreError(
-            f"stored run {summary.id} has a malformed record ({error}); it cannot be "
+            f"stored run {summary.id} has a malformed record ({reason}); it cannot be "
             "shown or compared"
         ) from None
+    problem = _items_problem(items)
+    if problem is not None:
+        raise StoreError(
+            f"stored run {summary.id} has a malformed items.jsonl ({problem}); it "
+            "cannot be shown or compared"
+        )
     lock_text = _read_blob(project, summary.commit, "eval.lock").decode("utf-8", "replace")
     lock = lockfile.loads(lock_text, f"eval.lock of run {summary.id}")
     if not isinstance(record, dict):
         raise StoreError(f"stored run {summary.id} has a malformed record.json")
     return Run(summary.id, summary.commit, record, items, lock)
+
+
+def _items_problem(items: list[Any]) -> str | None:
+    """Return what is wrong with the first bad per-item row, or None."""
+    for number, row in enumerate(items, 1):
+        if not isinstance(row, dict):
+            return f"line {number} is not a JSON object"
+        if not isinstance(row.get("eval"), str) or not isinstance(row.get("key"), str):
+            return f"line {number} has no string 'eval' and 'key'"
+        score = row.get("score")
+        if not isinstance(score, (int, float)) or isinstance(score, bool):
+            return f"line {number} has no numeric 'score'"
+    return None
 
 
 def lock_of_run(project: Project, name: str) -> dict[str, Any] | None:

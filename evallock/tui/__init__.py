@@ -1,0 +1,1 @@
+"""The terminal UI, built with Textual; only ``evallock tui`` imports it."""
