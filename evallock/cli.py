@@ -45,19 +45,30 @@ def _add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """
     default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
     parser.add_argument(
-        "-C", dest="directory", default=default("."), metavar="DIR",
+        "-C",
+        dest="directory",
+        default=default("."),
+        metavar="DIR",
         help="run as if started in DIR (default: the current folder)",
     )
     parser.add_argument(
-        "-v", "--verbose", action="store_true", default=default(False),
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
         help="log debug detail",
     )
     parser.add_argument(
-        "-q", "--quiet", action="store_true", default=default(False),
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
         help="print only errors; the exit code still reports the outcome",
     )
     parser.add_argument(
-        "--debug", action="store_true", default=default(False),
+        "--debug",
+        action="store_true",
+        default=default(False),
         help="show tracebacks of unexpected errors",
     )
 
@@ -68,7 +79,9 @@ def build_parser(names: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="Pin everything that decides an LLM evaluation score, run it "
         "cold, and store the result in git.",
     )
-    parser.add_argument("--version", action="version", version=f"evallock {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"evallock {__version__}"
+    )
     _add_global_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in names if names is not None else COMMANDS:

@@ -7,6 +7,7 @@ sentence naming the key, and never after a ten-minute run.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evallock.errors import ConfigError
+from evallock.fsutil import read_regular_file
 
 NAME = ".evallock.toml"
 
@@ -69,7 +71,8 @@ EVAL_DEFAULTS: dict[str, Any] = {
 
 COMPARE_DEFAULTS: dict[str, Any] = {"under_test": ["checkpoint"], "ignore": []}
 
-RUN_DEFAULTS: dict[str, Any] = {"timeout": 1800, "cpu_kv_cache_gib": 1}
+# Floats, so that both `timeout = 600` and `timeout = 90.5` are accepted.
+RUN_DEFAULTS: dict[str, Any] = {"timeout": 1800.0, "cpu_kv_cache_gib": 1.0}
 
 TABLES: dict[str, dict[str, Any]] = {
     "model": MODEL_DEFAULTS,
@@ -126,19 +129,50 @@ class Config:
     cpu_kv_cache_gib: float
 
 
+CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
+
+
 def parse_toml(text: str, shown: str) -> dict[str, Any]:
+    marker = CONFLICT_MARKER.search(text)
+    if marker is not None:
+        line = text.count("\n", 0, marker.start()) + 1
+        raise ConfigError(
+            f"{shown} contains a git merge-conflict marker at line {line}; resolve "
+            "the conflict and remove the markers"
+        )
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        # tomllib ends its message with "(at line L, column C)".
         raise ConfigError(
-            f"{shown} is not valid TOML: {error}; fix the syntax there"
+            f"{shown} is not valid TOML: {toml_error_text(error, text)}; fix the "
+            "syntax there"
         ) from None
+    except RecursionError:
+        # tomllib recurses once per nesting level and fails near 500 levels.
+        raise ConfigError(
+            f"{shown} nests arrays or inline tables too deeply to parse; flatten them"
+        ) from None
+
+
+def toml_error_text(error: tomllib.TOMLDecodeError, text: str) -> str:
+    """Return tomllib's message with a line number even for a truncated file.
+
+    tomllib ends its message with "(at line L, column C)", or with "(at end
+    of document)" when the text stops early.
+    """
+    where = f"(at the end of the file, line {text.count(chr(10)) + 1})"
+    return str(error).replace("(at end of document)", where)
 
 
 def load_text(text: str, shown: str = NAME) -> Config:
     """Parse and validate the text of ``.evallock.toml``."""
     data = parse_toml(text, shown)
+    if not data:
+        raise ConfigError(
+            f"{shown} is empty; run `evallock init` to scaffold it, or add [model] "
+            "and [[evals]] tables"
+        )
+    _check_finite(data, shown, "")
     _check_keys(data, set(TABLES) | {"evals"}, "the top level", shown)
     tables = {name: _table(data, name, shown) for name in TABLES}
     model = _fill(tables["model"], MODEL_DEFAULTS, "[model]", shown, {"checkpoint"})
@@ -174,14 +208,15 @@ def load_text(text: str, shown: str = NAME) -> Config:
 def load(root: str) -> Config:
     path = os.path.join(root, NAME)
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read()
+        raw = read_regular_file(path)
     except FileNotFoundError:
         raise ConfigError(
             f"{path} does not exist; run `evallock init` to create it"
         ) from None
     except OSError as error:
-        raise ConfigError(f"{path} cannot be read: {error.strerror}") from None
+        raise ConfigError(
+            f"{path} cannot be read ({error.strerror}); make it a readable file"
+        ) from None
     return load_text(decode_text(raw, NAME), NAME)
 
 
@@ -192,6 +227,20 @@ def decode_text(raw: bytes, shown: str) -> str:
         raise ConfigError(
             f"{shown} is not valid UTF-8 (byte {error.start}); save it as UTF-8"
         ) from None
+
+
+def _check_finite(value: Any, shown: str, where: str) -> None:
+    """Reject nan and inf, which never compare equal to themselves in a lock."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(
+            f"{shown}: {where} = {value!r} is not a finite number; write a number"
+        )
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_finite(inner, shown, f"{where}.{key}" if where else key)
+    elif isinstance(value, list):
+        for inner in value:
+            _check_finite(inner, shown, where)
 
 
 def _table(data: dict[str, Any], name: str, shown: str) -> dict[str, Any]:
@@ -264,12 +313,15 @@ def _fill(
 
 def _check_engine_extra(extra: dict[str, Any], shown: str) -> None:
     for key in extra:
+        if key == "enable_prefix_caching":
+            raise ConfigError(
+                f"{shown}: [engine.vllm] may not set 'enable_prefix_caching', "
+                "because evallock always turns prefix caching off; remove the key"
+            )
         if key in ENGINE_DEFAULTS:
             raise ConfigError(
                 f"{shown}: {key!r} belongs in [engine], not [engine.vllm]; move it"
             )
-        if key == "enable_prefix_caching" or key == "seed":
-            raise ConfigError(f"{shown}: [engine.vllm] may not set {key!r}")
 
 
 def _check_values(
@@ -303,7 +355,10 @@ def _check_values(
     if not 0 < sampling["top_p"] <= 1:
         raise ConfigError(f"{shown}: [sampling] top_p must be in (0, 1]")
     if sampling["top_k"] < -1:
-        raise ConfigError(f"{shown}: [sampling] top_k must be 0 (off) or positive")
+        raise ConfigError(
+            f"{shown}: [sampling] top_k = {sampling['top_k']} must be a positive "
+            "number of tokens, or 0 or -1 to turn it off"
+        )
     backends = ("auto", "mp", "ray", "uni", "external_launcher")
     if engine["distributed_executor_backend"] not in backends:
         raise ConfigError(
@@ -329,49 +384,55 @@ def _evals(raw: Any, shown: str) -> tuple[EvalSpec, ...]:
         )
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
         raise ConfigError(f"{shown}: evals must be written as [[evals]] tables")
-    specs: list[EvalSpec] = []
-    for index, table in enumerate(raw, 1):
-        where = f"[[evals]] number {index}"
-        values = _fill(dict(table), EVAL_DEFAULTS, where, shown)
-        for key in ("name", "dataset", "template"):
-            if not values[key]:
-                raise ConfigError(f"{shown}: {where} is missing the key {key!r}")
-        if not EVAL_NAME.match(values["name"]):
-            raise ConfigError(
-                f"{shown}: {where} name {values['name']!r} may contain only letters, "
-                "digits, '.', '_' and '-'"
-            )
-        if not SCORER.match(values["scorer"]):
-            raise ConfigError(
-                f"{shown}: {where} scorer {values['scorer']!r} is not valid; use "
-                "exact_match, includes, regex:<pattern> or python:<file.py>:<function>"
-            )
-        if values["scorer"].startswith("regex:"):
-            try:
-                re.compile(values["scorer"][6:])
-            except re.error as error:
-                raise ConfigError(
-                    f"{shown}: {where} scorer has an invalid regular expression: {error}"
-                ) from None
-        if values["format"] and values["format"] not in DATASET_FORMATS:
-            raise ConfigError(
-                f"{shown}: {where} format {values['format']!r} must be one of "
-                f"{', '.join(DATASET_FORMATS)}"
-            )
-        specs.append(
-            EvalSpec(
-                name=values["name"],
-                dataset=values["dataset"],
-                template=values["template"],
-                prompts=tuple(values["prompts"]),
-                scorer=values["scorer"],
-                id_field=values["id_field"],
-                answer_field=values["answer_field"],
-                format=values["format"],
-            )
-        )
+    specs = [_eval_spec(table, index, shown) for index, table in enumerate(raw, 1)]
     names = [spec.name for spec in specs]
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(f"{shown}: two [[evals]] tables are named {name!r}")
     return tuple(specs)
+
+
+def _eval_spec(table: dict[str, Any], index: int, shown: str) -> EvalSpec:
+    where = f"[[evals]] number {index}"
+    values = _fill(dict(table), EVAL_DEFAULTS, where, shown)
+    for key in ("name", "dataset", "template"):
+        if not values[key]:
+            raise ConfigError(f"{shown}: {where} is missing the key {key!r}")
+    if not EVAL_NAME.match(values["name"]):
+        raise ConfigError(
+            f"{shown}: {where} name {values['name']!r} may contain only letters, "
+            "digits, '.', '_' and '-'"
+        )
+    _check_scorer(values["scorer"], where, shown)
+    if values["format"] and values["format"] not in DATASET_FORMATS:
+        raise ConfigError(
+            f"{shown}: {where} format {values['format']!r} must be one of "
+            f"{', '.join(DATASET_FORMATS)}"
+        )
+    return EvalSpec(
+        name=values["name"],
+        dataset=values["dataset"],
+        template=values["template"],
+        prompts=tuple(values["prompts"]),
+        scorer=values["scorer"],
+        id_field=values["id_field"],
+        answer_field=values["answer_field"],
+        format=values["format"],
+    )
+
+
+def _check_scorer(scorer: str, where: str, shown: str) -> None:
+    if not SCORER.match(scorer):
+        raise ConfigError(
+            f"{shown}: {where} scorer {scorer!r} is not valid; use exact_match, "
+            "includes, regex:<pattern> or python:<file.py>:<function>"
+        )
+    if not scorer.startswith("regex:"):
+        return
+    try:
+        re.compile(scorer.removeprefix("regex:"))
+    except re.error as error:
+        raise ConfigError(
+            f"{shown}: {where} scorer has an invalid regular expression ({error}); "
+            "fix the pattern after 'regex:'"
+        ) from None

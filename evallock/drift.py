@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evallock.inputs.checkpoint import PARTS
+from evallock.inputs.checkpoint import PARTS, is_chat_template_file
 
 EOL_NAMES = {"lf": "LF", "crlf": "CRLF", "mixed": "mixed", "none": "none"}
 
@@ -65,7 +65,7 @@ def _kind(old: Any, new: Any) -> str:
 
 
 def _prompt_detail(old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    old_eol, new_eol = old.get("eol"), new.get("eol")
+    old_eol, new_eol = str(old.get("eol")), str(new.get("eol"))
     if old_eol == new_eol:
         return None
     endings = f"{EOL_NAMES.get(old_eol, old_eol)} → {EOL_NAMES.get(new_eol, new_eol)}"
@@ -105,8 +105,11 @@ def _datasets(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
         if before is None or after is None:
             entry = before or after or {}
             count = int(entry.get("count", 0))
-            items = {"added": count if after else 0, "removed": 0 if after else count,
-                     "changed": 0}
+            items = {
+                "added": count if after else 0,
+                "removed": 0 if after else count,
+                "changed": 0,
+            }
             changes.append(Change("datasets", _kind(before, after), path, items=items))
             continue
         if before.get("digest") == after.get("digest"):
@@ -139,8 +142,13 @@ def _checkpoint(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     for key in ("hf_repo", "hf_revision"):
         if old.get(key) != new.get(key):
             changes.append(
-                Change("checkpoint", _kind(old.get(key), new.get(key)), setting=key,
-                       old=old.get(key), new=new.get(key))
+                Change(
+                    "checkpoint",
+                    _kind(old.get(key), new.get(key)),
+                    setting=key,
+                    old=old.get(key),
+                    new=new.get(key),
+                )
             )
     for part in PARTS:
         before, after = old.get(part, {}), new.get(part, {})
@@ -152,10 +160,11 @@ def _checkpoint(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             if old_files.get(name) == new_files.get(name):
                 continue
             detail = None
-            if part == "tokenizer" and before.get("chat_template") != after.get(
-                "chat_template"
-            ) and name in ("tokenizer_config.json", "chat_template.jinja",
-                           "chat_template.json"):
+            if (
+                part == "tokenizer"
+                and before.get("chat_template") != after.get("chat_template")
+                and is_chat_template_file(name)
+            ):
                 detail = "the chat template changed"
             changes.append(
                 Change(
@@ -172,6 +181,7 @@ def _checkpoint(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
 
 def _flat(component: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Setting-level changes, one level of nesting flattened with dots."""
+
     def flatten(table: dict[str, Any]) -> dict[str, Any]:
         flat: dict[str, Any] = {}
         for key, value in table.items():
@@ -189,8 +199,13 @@ def _flat(component: str, old: dict[str, Any], new: dict[str, Any]) -> list[Chan
     for key in sorted(set(before) | set(after)):
         if before.get(key) != after.get(key):
             changes.append(
-                Change(component, _kind(before.get(key), after.get(key)), setting=key,
-                       old=before.get(key), new=after.get(key))
+                Change(
+                    component,
+                    _kind(before.get(key), after.get(key)),
+                    setting=key,
+                    old=before.get(key),
+                    new=after.get(key),
+                )
             )
     return changes
 
@@ -227,8 +242,9 @@ def compare_locks(
         elif component == "scorer":
             changes += _scorer(before, after)
         elif component in ("engine", "sampling"):
-            changes += _flat(component, before.get("settings", {}),
-                             after.get("settings", {}))
+            changes += _flat(
+                component, before.get("settings", {}), after.get("settings", {})
+            )
         else:
             changes += _flat(component, before, after)
     return changes

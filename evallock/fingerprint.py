@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob as glob_lib
 import json
 import os
 from dataclasses import dataclass
@@ -9,11 +10,11 @@ from typing import Any
 
 from evallock.config import Config, EvalSpec
 from evallock.errors import InputError
+from evallock.fsutil import check_utf8_name
 from evallock.gitrepo import Project
-from evallock.hashing import digest_value
+from evallock.hashing import digest_value, lfs_pointer_error
 from evallock.inputs import checkpoint as checkpoint_inputs
 from evallock.inputs import datasets as dataset_inputs
-from evallock.inputs import environment
 from evallock.inputs.source import WorkTree, check_relative
 from evallock.lockfile import VERSION
 
@@ -61,12 +62,17 @@ def expand(spec: EvalSpec, source: WorkTree) -> EvalFiles:
     prompts: list[str] = []
     for pattern in spec.prompts:
         matched = source.glob(pattern)
+        if not matched and not glob_lib.has_magic(pattern):
+            raise InputError(
+                f"[[evals]] {spec.name} prompts entry {pattern!r} does not exist; fix "
+                "the path in .evallock.toml or add the file"
+            )
         if not matched:
             raise InputError(
                 f"[[evals]] {spec.name} prompts pattern {pattern!r} matches no file; "
                 "fix the pattern or add the files"
             )
-        prompts.extend(matched)
+        prompts.extend(check_utf8_name(path) for path in matched)
     scorer = scorer_source(spec)
     if scorer is not None:
         scorer = check_relative(scorer, f"[[evals]] {spec.name} scorer")
@@ -81,16 +87,34 @@ def expand(spec: EvalSpec, source: WorkTree) -> EvalFiles:
 def _prompts(files: list[EvalFiles], source: WorkTree) -> dict[str, Any]:
     paths = sorted({f.template for f in files} | {p for f in files for p in f.prompts})
     table: dict[str, Any] = {}
+    templates = {f.template for f in files}
     for path in paths:
         facts = source.text_facts(path)
-        if not facts["utf8"]:
+        check_text(facts, path)
+        if path in templates and facts["empty"]:
             raise InputError(
-                f"{path} is not valid UTF-8 text; save it as UTF-8, because templates "
-                "and prompts are rendered as text"
+                f"template {path} is empty, so every prompt would be empty; write "
+                "the template or point template at the right file"
             )
         table[path] = {key: facts[key] for key in ("digest", "eol", "text")}
     digest = digest_value({path: facts["digest"] for path, facts in table.items()})
     return {"digest": digest, "files": table}
+
+
+def check_text(facts: dict[str, Any], path: str) -> None:
+    """Reject a prompt, template or scorer file that is not UTF-8 text."""
+    if facts["lfs_pointer"]:
+        raise lfs_pointer_error(path)
+    if facts["nul"] >= 0:
+        raise InputError(
+            f"{path} is a binary file (NUL byte at offset {facts['nul']}); "
+            "point the setting at a text file"
+        )
+    if not facts["utf8"]:
+        raise InputError(
+            f"{path} is not valid UTF-8 text; save it as UTF-8, because templates "
+            "and prompts are rendered as text"
+        )
 
 
 def _datasets(
@@ -127,8 +151,8 @@ def _engine(config: Config, checkpoint: dict[str, Any]) -> dict[str, Any]:
             )
         settings["max_model_len"] = length
     for key, value in sorted(config.engine_extra.items()):
-        settings[f"vllm.{key}"] = value if not isinstance(value, dict) else json.dumps(
-            value, sort_keys=True
+        settings[f"vllm.{key}"] = (
+            value if not isinstance(value, dict) else json.dumps(value, sort_keys=True)
         )
     return {"digest": digest_value(settings), "settings": settings}
 
@@ -153,12 +177,15 @@ def _evals(config: Config, files: list[EvalFiles]) -> dict[str, Any]:
     return {"digest": digest_value(table), **table}
 
 
-def _scorers(config: Config, files: list[EvalFiles], source: WorkTree) -> dict[str, Any]:
+def _scorers(
+    config: Config, files: list[EvalFiles], source: WorkTree
+) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for spec, eval_files in zip(config.evals, files, strict=True):
         entry: dict[str, Any] = {"name": spec.scorer}
         if eval_files.scorer_source is not None:
             facts = source.text_facts(eval_files.scorer_source)
+            check_text(facts, eval_files.scorer_source)
             entry["source"] = eval_files.scorer_source
             entry["source_digest"] = facts["digest"]
         table[spec.name] = entry
@@ -190,6 +217,10 @@ def build(
         "scorer": _scorers(config, files, source),
     }
     if include_env:
+        # Imported here so that `verify` without --env, which must start
+        # fast, does not load the probing modules.
+        from evallock.inputs import environment
+
         lock["software"] = with_digest(environment.software())
         lock["hardware"] = with_digest(environment.hardware())
     return lock

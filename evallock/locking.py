@@ -14,6 +14,7 @@ from evallock.drift import Change, compare_locks, reformatted_datasets
 from evallock.errors import ConfigError, LockfileError
 from evallock.fsutil import exclusive_lock
 from evallock.gitrepo import CONFIG_NAME, LOCK_NAME, Project
+from evallock.hashing import digest_bytes
 from evallock.inputs.source import GitIndex, WorkTree
 from evallock.statcache import StatCache
 
@@ -35,7 +36,15 @@ class Outcome:
 
 
 def open_cache(project: Project) -> StatCache:
-    return StatCache.load(os.path.join(project.private_dir, "statcache.json"))
+    """Open the project's stat cache in ``.git/evallock``.
+
+    Each project folder of a repository has its own file, because saving
+    prunes the entries that the saving project did not look up.
+    """
+    name = "statcache.json"
+    if project.prefix:
+        name = f"statcache-{digest_bytes(project.prefix.encode())[:16]}.json"
+    return StatCache.load(os.path.join(project.private_dir, name))
 
 
 def load_config(project: Project, staged: bool = False) -> Config:
@@ -61,7 +70,8 @@ def read_lock(project: Project, staged: bool = False) -> dict[str, Any]:
                 f"git add {LOCK_NAME}`"
             )
         return lockfile.loads(raw.decode("utf-8", "replace"), f"{LOCK_NAME} (staged)")
-    lock = lockfile.read(project.lock_path)
+    cache = os.path.join(project.private_dir, "parsed-lock.json")
+    lock = lockfile.read(project.lock_path, parsed_cache=cache)
     if lock is None:
         raise LockfileError(
             f"{LOCK_NAME} does not exist in {project.root}; run `evallock lock` to "
@@ -78,6 +88,7 @@ def current(
     cfg = load_config(project, staged)
     source: WorkTree = GitIndex(project, cache) if staged else WorkTree(project, cache)
     lock = fingerprint.build(project, cfg, source, include_env=include_env)
+    cache.prune(blobs=staged)
     cache.save()
     log.debug("stat cache: %d hits, %d misses", cache.hits, cache.misses)
     return lock, cache

@@ -31,8 +31,38 @@ def invalid_reasons(record: dict[str, object]) -> list[str]:
     return reasons
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def shape_problems(record: dict[str, object]) -> list[str]:
+    """Fields that ``show`` and ``compare`` read but that are missing or mistyped.
+
+    A record from another tool or a hostile remote can be valid JSON and
+    still lack them; this turns such a record into a plain error instead of
+    a crash half-way through the output.
+    """
+    problems: list[str] = []
+    if not isinstance(record.get("created"), str):
+        problems.append("its 'created' field is not a string")
+    if not _is_number(record.get("score")):
+        problems.append("its 'score' field is not a number")
+    evals = record.get("evals")
+    if not isinstance(evals, dict) or not all(
+        isinstance(entry, dict)
+        and _is_number(entry.get("score"))
+        and isinstance(entry.get("count"), int)
+        for entry in evals.values()
+    ):
+        problems.append("its 'evals' table lacks a numeric score or count")
+    cache = record.get("prefix_cache")
+    if isinstance(cache, dict) and not isinstance(cache.get("queries"), int):
+        problems.append("its prefix-cache query count is not an integer")
+    return problems
+
+
 def check_record(run: Run) -> None:
-    reasons = invalid_reasons(run.record)
+    reasons = invalid_reasons(run.record) + shape_problems(run.record)
     if reasons:
         raise StoreError(
             f"stored run {run.id} is invalid because {reasons[0]}; it cannot be "

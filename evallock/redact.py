@@ -9,7 +9,15 @@ SECRET_NAME = re.compile(
     r"PRIVATE|AUTH|COOKIE|SESSION|_KEY$|^KEY",
     re.IGNORECASE,
 )
-URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+# Greedy up to the last "@" before the path, so that a password holding an
+# unescaped "@" is removed whole.
+URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s]+@")
+# Query parameters that carry credentials, as in signed or token URLs.
+QUERY_SECRET = re.compile(
+    r"(?P<name>[?&][^=&#\s]*(?:token|secret|passw|key|sig|auth|credential)"
+    r"[^=&#\s]*=)[^&#\s]+",
+    re.IGNORECASE,
+)
 REDACTED = "<redacted>"
 # Only variables with these prefixes can change what vLLM, torch or the
 # tokenizer compute, so only they are stored with a run.
@@ -35,8 +43,9 @@ RECORDED_PREFIXES = (
 
 
 def scrub_value(value: str) -> str:
-    """Remove ``user:password@`` from any URL inside a value."""
-    return URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
+    """Remove ``user:password@`` and credential query parameters from URLs."""
+    value = URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", value)
+    return QUERY_SECRET.sub(lambda m: f"{m.group('name')}{REDACTED}", value)
 
 
 def redact_environment(env: dict[str, str]) -> dict[str, str]:

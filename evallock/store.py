@@ -104,29 +104,28 @@ def _git_env() -> dict[str, str]:
 
 
 def _tip(project: Project) -> str | None:
+    """Return the commit the results ref points to, or None when there is none.
+
+    The object id and its type come from one git call, so a concurrent run
+    that creates the ref in between cannot make a commit look like a blob.
+    """
     done = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", RESULTS_REF + "^{commit}"],
+        ["git", "for-each-ref", "--format=%(objectname) %(objecttype)", RESULTS_REF],
         cwd=project.top,
         capture_output=True,
         text=True,
         check=False,
     )
-    tip = done.stdout.strip()
-    if tip:
-        return tip
-    exists = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", RESULTS_REF],
-        cwd=project.top,
-        capture_output=True,
-        check=False,
-    )
-    if exists.returncode == 0:
+    found = done.stdout.split()
+    if len(found) != 2:
+        return None
+    if found[1] != "commit":
         raise StoreError(
-            f"{RESULTS_REF} exists but does not point to a commit, so no run can be "
-            f"read or stored; inspect it with `git cat-file -t {RESULTS_REF}` and "
+            f"{RESULTS_REF} points to a {found[1]}, not a commit, so no run can be "
+            f"read or stored; inspect it with `git cat-file -p {RESULTS_REF}` and "
             "delete it with `git update-ref -d` if it is not yours"
         )
-    return None
+    return found[0]
 
 
 def summary_of(record: dict[str, Any], lock: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +172,10 @@ def append(
     record_blob = _hash_object(project, json.dumps(record, indent=1, sort_keys=True))
     items_blob = _hash_object(
         project,
-        "".join(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n" for item in items),
+        "".join(
+            json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n"
+            for item in items
+        ),
     )
     lock_blob = _hash_object(project, lock_text)
     tree_spec = (
@@ -194,8 +196,15 @@ def append(
         ).strip()
         old = parent or "0" * 40
         done = subprocess.run(
-            ["git", "update-ref", "-m", f"evallock run {record['id']}", RESULTS_REF,
-             commit, old],
+            [
+                "git",
+                "update-ref",
+                "-m",
+                f"evallock run {record['id']}",
+                RESULTS_REF,
+                commit,
+                old,
+            ],
             cwd=project.top,
             capture_output=True,
             text=True,
@@ -206,7 +215,9 @@ def append(
             return commit
         log.debug(
             "results ref moved while storing run %s (attempt %d): %s",
-            record["id"], attempt, done.stderr.strip(),
+            record["id"],
+            attempt,
+            done.stderr.strip(),
         )
         time.sleep(0.01 * attempt)
     raise StoreError(
@@ -317,7 +328,9 @@ def load_summary(project: Project, summary: RunSummary) -> Run:
             f"stored run {summary.id} has a malformed items.jsonl ({problem}); it "
             "cannot be shown or compared"
         )
-    lock_text = _read_blob(project, summary.commit, "eval.lock").decode("utf-8", "replace")
+    lock_text = _read_blob(project, summary.commit, "eval.lock").decode(
+        "utf-8", "replace"
+    )
     lock = lockfile.loads(lock_text, f"eval.lock of run {summary.id}")
     if not isinstance(record, dict):
         raise StoreError(f"stored run {summary.id} has a malformed record.json")
@@ -358,11 +371,18 @@ def merge_incoming(top: str, incoming_ref: str) -> None:
     """
 
     def git_out(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(["git", *args], cwd=top, capture_output=True, text=True,
-                              check=False, env=_git_env())
+        done = subprocess.run(
+            ["git", *args],
+            cwd=top,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_git_env(),
+        )
         if check and done.returncode != 0:
-            raise StoreError(f"git {args[0]} failed while merging results: "
-                             f"{done.stderr.strip()}")
+            raise StoreError(
+                f"git {args[0]} failed while merging results: {done.stderr.strip()}"
+            )
         return done
 
     remote = git_out("rev-parse", "--verify", "--quiet", incoming_ref, check=False)
@@ -373,18 +393,28 @@ def merge_incoming(top: str, incoming_ref: str) -> None:
         local = git_out("rev-parse", "--verify", "--quiet", RESULTS_REF, check=False)
         local_tip = local.stdout.strip()
         if local_tip:
-            behind = git_out("merge-base", "--is-ancestor", remote_tip, local_tip,
-                             check=False)
+            behind = git_out(
+                "merge-base", "--is-ancestor", remote_tip, local_tip, check=False
+            )
             if behind.returncode == 0:
                 return
-            ahead = git_out("merge-base", "--is-ancestor", local_tip, remote_tip,
-                            check=False)
+            ahead = git_out(
+                "merge-base", "--is-ancestor", local_tip, remote_tip, check=False
+            )
             if ahead.returncode == 0:
                 new = remote_tip
             else:
                 empty = git_out("mktree").stdout.strip()
-                new = git_out("commit-tree", empty, "-p", local_tip, "-p", remote_tip,
-                              "-m", MERGE_SUBJECT).stdout.strip()
+                new = git_out(
+                    "commit-tree",
+                    empty,
+                    "-p",
+                    local_tip,
+                    "-p",
+                    remote_tip,
+                    "-m",
+                    MERGE_SUBJECT,
+                ).stdout.strip()
         else:
             new = remote_tip
         old = local_tip or "0" * 40

@@ -11,8 +11,13 @@ def test_redact_secret_names() -> None:
         "PATH": "/usr/bin",
     }
     redacted = redact_environment(env)
-    for name in ("HF_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY",
-                 "MY_SERVICE_TOKEN", "DB_PASSWORD"):
+    for name in (
+        "HF_TOKEN",
+        "OPENAI_API_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "MY_SERVICE_TOKEN",
+        "DB_PASSWORD",
+    ):
         assert redacted[name] == REDACTED
     assert redacted["PATH"] == "/usr/bin"
 

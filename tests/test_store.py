@@ -42,8 +42,9 @@ def _append(project: Any, run_id: str, score: float = 0.5) -> str:
     lock = lockfile.read(project.lock_path)
     assert lock is not None
     items = [{"eval": "addition", "key": "add-0000", "output": "20", "score": 1.0}]
-    return store.append(project, _record(run_id, score), items,
-                        lockfile.dumps(lock), lock)
+    return store.append(
+        project, _record(run_id, score), items, lockfile.dumps(lock), lock
+    )
 
 
 def test_store_append_lists_newest_first(project: Any) -> None:

@@ -6,10 +6,10 @@ import argparse
 import json
 
 from evallock import compare, stats, store
-from evallock.records import check_record
 from evallock.commands import add_format, project_of
 from evallock.compare_text import text_lines
 from evallock.errors import ConfigError
+from evallock.records import check_record
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -16,11 +16,15 @@ WORKTREE = "worktree"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "old", nargs="?", default="HEAD",
+        "old",
+        nargs="?",
+        default="HEAD",
         help="git revision or run id of the old lock (default: HEAD)",
     )
     parser.add_argument(
-        "new", nargs="?", default=WORKTREE,
+        "new",
+        nargs="?",
+        default=WORKTREE,
         help="git revision or run id of the new lock (default: the eval.lock file "
         "in the working tree)",
     )
@@ -64,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(report.as_json(changes, old=args.old, new=args.new))
     elif args.format == "github":
-        print(report.as_github(changes, project.repo_path("eval.lock"), "review the diff"))
+        print(
+            report.as_github(changes, project.repo_path("eval.lock"), "review the diff")
+        )
     else:
         print(report.as_text(changes, f"{args.old} → {args.new}"))
     return code

@@ -15,20 +15,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults()
 
 
+def _exists(path: str) -> ConfigError:
+    return ConfigError(
+        f"{path} already exists and init never overwrites it; edit it, or "
+        "delete it and rerun `evallock init`"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     open_repo(args.directory)
     root = os.path.realpath(args.directory)
     path = os.path.join(root, CONFIG_NAME)
-    if os.path.exists(path):
-        raise ConfigError(
-            f"{path} already exists and init never overwrites it; edit it, or "
-            "delete it and rerun `evallock init`"
-        )
+    if os.path.lexists(path):
+        raise _exists(path)
     found = scaffold.survey(root)
     text = scaffold.render(found)
     config_module.load_text(text)  # the scaffold must always parse
-    with open(path, "x", encoding="utf-8") as stream:
-        stream.write(text)
+    try:
+        with open(path, "x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise _exists(path) from None
     if not args.quiet:
         print(f"wrote {path}")
         if not found.checkpoints or not found.datasets or not found.templates:

@@ -16,6 +16,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     project = project_of(args)
     outcome = locking.write_lock(project)
+    if outcome.replaced_unreadable is not None:
+        # Lockfile errors end with "; rerun `evallock lock` ...", which this
+        # command has just done, so only the reason is repeated.
+        reason = outcome.replaced_unreadable.rsplit("; ", 1)[0]
+        print(
+            f"note: the previous eval.lock could not be read ({reason}), so it was "
+            "replaced without a comparison",
+            file=sys.stderr,
+        )
     if args.quiet:
         return 0
     if args.format == "json":

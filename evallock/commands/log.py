@@ -11,7 +11,11 @@ from evallock.commands import add_format, project_of
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-n", "--max-count", type=int, default=None, metavar="N",
+        "-n",
+        "--max-count",
+        type=int,
+        default=None,
+        metavar="N",
         help="show at most N runs",
     )
     add_format(parser, ("text", "json"))

@@ -10,6 +10,7 @@ from typing import Any
 from evallock import report
 from evallock.cli import EXIT_DRIFT, EXIT_OK
 from evallock.commands import project_of
+from evallock.errors import RunError
 from evallock.runner import evaluate
 
 
@@ -17,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-drift",
         action="store_true",
-        help="run even if the inputs differ from eval.lock; the result is marked drifted",
+        help="run even if the inputs differ from eval.lock; the result is marked "
+        "drifted",
     )
     parser.add_argument(
         "--repeat",
@@ -72,9 +74,12 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     project = project_of(args)
     if args.repeat < 1:
-        from evallock.errors import RunError
-
         raise RunError(f"--repeat {args.repeat} must be 1 or more")
+    # "not >" also rejects nan, which compares false with everything.
+    if args.timeout is not None and not args.timeout > 0:
+        raise RunError(
+            f"--timeout {args.timeout:g} must be a number of seconds above 0"
+        )
     options = evaluate.Options(
         allow_drift=args.allow_drift,
         repeat=args.repeat,
@@ -91,8 +96,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"evallock: {refused}", file=sys.stderr)
         return EXIT_DRIFT
     if args.format == "json":
-        print(json.dumps({"id": run_id, "score": record["score"],
-                          "evals": record["evals"], "noise": record["noise"]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "id": run_id,
+                    "score": record["score"],
+                    "evals": record["evals"],
+                    "noise": record["noise"],
+                },
+                indent=2,
+            )
+        )
     elif not args.quiet:
         print(summary_line(run_id, record))
     return EXIT_OK

@@ -18,11 +18,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _git(top: str, *args: str) -> None:
-    done = subprocess.run(["git", *args], cwd=top, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["git", *args], cwd=top, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise GitError(
-            f"`git {' '.join(args)}` failed: {done.stderr.strip() or done.stdout.strip()}"
+            f"`git {' '.join(args)}` failed: "
+            f"{done.stderr.strip() or done.stdout.strip()}"
         )
 
 

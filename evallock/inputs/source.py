@@ -55,9 +55,15 @@ class WorkTree:
         self.top = project.top
         self._real_paths: dict[str, str] = {}
         self._real_folders: dict[str, str] = {}
+        self._lstats: dict[str, os.stat_result | None] = {}
+        self._root_prefix = os.path.join(project.root, "")
 
     def absolute(self, relative: str) -> str:
-        return os.path.join(self.project.root, relative)
+        # The same as os.path.join(root, relative), which is slow enough to
+        # show in a profile of `verify` over 10,000 files.
+        if relative.startswith(os.sep):
+            return relative
+        return self._root_prefix + relative
 
     def real_path(self, relative: str) -> str:
         """Return ``os.path.realpath`` of a project file, resolving each folder once.
@@ -75,10 +81,9 @@ class WorkTree:
         real_folder = self._real_folders.get(folder)
         if real_folder is None:
             real_folder = self._real_folders[folder] = os.path.realpath(folder)
-        try:
-            is_link = statlib.S_ISLNK(os.lstat(path).st_mode)
-        except OSError:
-            is_link = True  # missing: let realpath decide, as before
+        info = self._lstat(relative)
+        # A missing file goes through realpath too, as before.
+        is_link = info is None or statlib.S_ISLNK(info.st_mode)
         real = os.path.realpath(path) if is_link else os.path.join(real_folder, name)
         self._real_paths[relative] = real
         return real
@@ -106,7 +111,24 @@ class WorkTree:
         }
         return sorted(p for p in files if not self._is_dir(p))
 
+    def _lstat(self, relative: str) -> os.stat_result | None:
+        """Return ``os.lstat`` of a project file, once per command (None if missing).
+
+        glob(), real_path() and stat() all need it, so each file costs one
+        system call instead of three. Results live as long as this object,
+        which serves one command.
+        """
+        if relative not in self._lstats:
+            try:
+                self._lstats[relative] = os.lstat(self.absolute(relative))
+            except OSError:
+                self._lstats[relative] = None
+        return self._lstats[relative]
+
     def _is_dir(self, relative: str) -> bool:
+        info = self._lstat(relative)
+        if info is not None and not statlib.S_ISLNK(info.st_mode):
+            return statlib.S_ISDIR(info.st_mode)
         return os.path.isdir(self.absolute(relative))
 
     def exists(self, relative: str) -> bool:
@@ -114,6 +136,9 @@ class WorkTree:
 
     def stat(self, relative: str) -> os.stat_result:
         path = self._inside_repo(relative)
+        known = self._lstat(relative)
+        if known is not None and statlib.S_ISREG(known.st_mode):
+            return known  # not a link, so stat() would return the same
         try:
             result = os.stat(path)
         except OSError:

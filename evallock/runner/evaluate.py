@@ -28,6 +28,7 @@ from evallock.drift import Change, compare_locks
 from evallock.errors import InputError, RunError
 from evallock.gitrepo import Project
 from evallock.inputs import datasets as dataset_inputs
+from evallock.inputs import environment
 from evallock.inputs.source import WorkTree
 from evallock.redact import recorded_environment
 from evallock.runner import launch, scoring
@@ -244,14 +245,14 @@ def _mean_score(evals: dict[str, Any]) -> float:
 def execute(project: Project, options: Options) -> tuple[str, dict[str, Any]]:
     """Run one cold evaluation and store it; return the run id and record."""
     started = time.monotonic()
-    created = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     cfg = locking.load_config(project)
     outcome = locking.verify(project)
     if outcome.changes and not options.allow_drift:
         raise DriftRefused(outcome.changes)
     lock = outcome.lock
-    lock["software"] = fingerprint.with_digest(fingerprint.environment.software())
-    lock["hardware"] = fingerprint.with_digest(fingerprint.environment.hardware())
+    lock["software"] = fingerprint.with_digest(environment.software())
+    lock["hardware"] = fingerprint.with_digest(environment.hardware())
     folder = fingerprint.checkpoint_folder(project, cfg)
     prepared = prepare(project, cfg, lock)
     timeout = options.timeout or cfg.timeout
@@ -267,8 +268,14 @@ def execute(project: Project, options: Options) -> tuple[str, dict[str, Any]]:
         requests = [prepared.requests[i] for i in order]
         job = build_job(cfg, folder, requests, seqs)
         if options.on_event is not None:
-            options.on_event({"event": "attempt", "index": index + 1,
-                              "of": max(1, options.repeat), "max_num_seqs": seqs})
+            options.on_event(
+                {
+                    "event": "attempt",
+                    "index": index + 1,
+                    "of": max(1, options.repeat),
+                    "max_num_seqs": seqs,
+                }
+            )
         worker = launch.run_worker(job, timeout, cfg.cpu_kv_cache_gib, options.on_event)
         counters = _check_prefix_cache(worker.result)
         outputs = _outputs_by_key(worker.result)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evallock.errors import RunError
+from evallock.fsutil import remove_stale_temporaries
 from evallock.redact import redact_environment
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,12 @@ FIXED = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 LOG_TAIL_LINES = 25
+# The last line of a Python traceback: "package.module.NameError: message".
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)): (.*)$")
+MAX_CAUSE_CHARS = 400
+# Scratch folders are named after the evallock process that made them, so
+# that one left by a killed process can be found and removed by the next run.
+SCRATCH_NAME = re.compile(r"^evallock-run-(\d+)-[A-Za-z0-9_]+$")
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,10 @@ def run_worker(
     on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> WorkerResult:
     """Run one cold worker on *job*; raise RunError on any failure."""
-    scratch = tempfile.mkdtemp(prefix="evallock-run-")
+    parent = tempfile.gettempdir()
+    for name in remove_stale_temporaries(parent, SCRATCH_NAME):
+        log.info("removed %s, left by an evallock run that was killed", name)
+    scratch = tempfile.mkdtemp(prefix=f"evallock-run-{os.getpid()}-", dir=parent)
     log.debug("worker scratch folder: %s", scratch)
     try:
         return _run_in(scratch, job, timeout, cpu_kv_cache_gib, on_event)
@@ -227,7 +238,33 @@ def _failure(code: int, command: list[str], log_path: str) -> str:
         cause = "rejected its job"
     else:
         cause = f"failed with exit code {code}"
+    error = _last_error(log_path)
+    if error:
+        cause += f" ({error})"
     return (
         f"the vLLM worker {cause}, so nothing was stored; command: "
         f"{shlex.join(command)}; last lines of its log:\n{_tail(log_path)}"
     )
+
+
+def _last_error(log_path: str) -> str | None:
+    """Return the exception line that ended the worker's traceback, if any.
+
+    The line that follows it is added when it is indented, because pydantic
+    (which vLLM uses for its configuration) puts the reason there.
+    """
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as stream:
+            lines = stream.read().splitlines()
+    except OSError:
+        return None
+    for index in range(len(lines) - 1, -1, -1):
+        match = EXCEPTION_LINE.match(lines[index])
+        if match is None:
+            continue
+        text = f"{match.group(1).rsplit('.', 1)[-1]}: {match.group(2).strip()}"
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if following.startswith(" ") and following.strip():
+            text += f": {following.strip()}"
+        return text[:MAX_CAUSE_CHARS]
+    return None

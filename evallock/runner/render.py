@@ -8,6 +8,7 @@ prompts without any drift being reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -24,7 +25,7 @@ class _RecordingLoader(jinja2.FileSystemLoader):
 
     def get_source(
         self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str | None, Any]:
+    ) -> tuple[str, str, Callable[[], bool]]:
         self.loaded.add(template)
         return super().get_source(environment, template)
 

@@ -45,7 +45,7 @@ SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
 CHARACTERS = list("0123456789+=")
 EVAL_ITEM_COUNT = 300
-# Longest training sequence: <s> 99+99= 198 </s>
+# Maximum training sequence length, reached by <s> 99+99= 198 </s>.
 SEQUENCE_LENGTH = 11
 
 # A chat template that renders the user's message as the bare prompt, so a
@@ -222,10 +222,18 @@ def save(
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
 
+    # transformers 5 records the class as "TokenizersBackend". Older releases
+    # call the same tokenizer.json-backed class "PreTrainedTokenizerFast", and
+    # transformers 5.19 loads that name too.
+    config_path = folder / "tokenizer_config.json"
+    tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
+    tokenizer_config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(tokenizer_config, indent=2) + "\n")
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000, help="optimizer steps")
+    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     parser.add_argument("--label-smoothing", type=float, default=0.15)

@@ -41,7 +41,9 @@ def test_python_scorer_called(tmp_path: Path) -> None:
 
 
 def test_python_scorer_raising_names_item(tmp_path: Path) -> None:
-    (tmp_path / "score.py").write_text("def bad(output, item):\n    raise ValueError('x')\n")
+    (tmp_path / "score.py").write_text(
+        "def bad(output, item):\n    raise ValueError('x')\n"
+    )
     score = scoring.build("python:score.py:bad", "answer", str(tmp_path))
     with pytest.raises(RunError, match="'k1'"):
         score("41", ITEM)
