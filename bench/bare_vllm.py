@@ -15,13 +15,13 @@ import vllm
 def main(job_path: str) -> None:
     with open(job_path, encoding="utf-8") as stream:
         job = json.load(stream)
-    llm = vllm.LLM(
-        model=job["model"],
+    engine = {
         **job["engine"],
-        enable_prefix_caching=False,
-        generation_config="vllm",
-        disable_log_stats=False,
-    )
+        "enable_prefix_caching": False,
+        "generation_config": "vllm",
+        "disable_log_stats": False,
+    }
+    llm = vllm.LLM(model=job["model"], **engine)
     params = [
         vllm.SamplingParams(**job["sampling"], seed=request["seed"])
         for request in job["requests"]

@@ -22,7 +22,7 @@ def _evallock(root: Path) -> str:
 
 
 def lock_speed(root: Path, out: Path, rounds: int) -> dict[str, Any]:
-    """`evallock lock` of a 2 GiB checkpoint vs `xxhsum -H2` and `md5sum`."""
+    """Time `evallock lock` of a 2 GiB checkpoint against `xxhsum -H2` and `md5sum`."""
     weights = fixtures.random_file(out / "data" / "weights-2g.bin", 2 * GIB)
     project = fixtures.project(out / "lock-2g", weights)
     lock = f"{_evallock(root)} lock"
@@ -41,7 +41,7 @@ def lock_speed(root: Path, out: Path, rounds: int) -> dict[str, Any]:
 
 
 def verify_speed(root: Path, out: Path, rounds: int) -> dict[str, Any]:
-    """`evallock verify` with a warm stat cache vs `git status` on the same tree."""
+    """Time a warm `evallock verify` against `git status` on the same tree."""
     weights = fixtures.random_file(out / "data" / "weights-2g.bin", 2 * GIB)
     project = out / "verify-10k"
     fresh = not (project / ".evallock.toml").is_file()
@@ -56,7 +56,7 @@ def verify_speed(root: Path, out: Path, rounds: int) -> dict[str, Any]:
 
 
 def lock_memory(root: Path, out: Path, rounds: int) -> dict[str, Any]:
-    """Peak memory of `evallock lock` on a 4 GiB weights file vs a 1 MiB one."""
+    """Compare the peak memory of `evallock lock` on 4 GiB and 1 MiB weights."""
     big = fixtures.random_file(out / "data" / "weights-4g.bin", 4 * GIB)
     small = fixtures.random_file(out / "data" / "weights-1m.bin", MIB)
     projects = {

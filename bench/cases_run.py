@@ -66,7 +66,10 @@ def run_speed(root: Path, out: Path, rounds: int) -> dict[str, Any]:
         f"{root / '.venv/bin/evallock'} run",
         f"{root / 'bench/bare_cold.sh'} {python} {job}",
     ]
-    series = harness.interleaved(commands, str(folder), max(3, rounds // 3))
+    # A cold run takes 15 s or more (minutes on a busy machine), so this
+    # benchmark uses fewer rounds and no warm-up round: both commands start
+    # cold by design, and alternating their order evens out the page cache.
+    series = harness.interleaved(commands, str(folder), max(3, rounds // 5), warmup=0)
     return {
         "items": len(json.loads(job.read_text())["requests"]),
         **harness.ratio(*series),

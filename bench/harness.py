@@ -1,8 +1,8 @@
 """Measuring commands against a reference in the same run.
 
 Shared machines are noisy, so every figure is a ratio between evallock and a
-reference measured in interleaved rounds: each round runs every command once
-(through hyperfine, with the order reversed every other round), and a ratio
+reference measured in interleaved rounds. Each round runs every command once
+through hyperfine, with the order reversed every other round, and a ratio
 compares the medians over all rounds. Absolute times are kept for scale.
 """
 
@@ -49,8 +49,8 @@ def prepare_environment() -> None:
     Bytecode caches are allowed, as in an installed package: with
     PYTHONDONTWRITEBYTECODE set, every run would compile evallock from
     source. Where permitted (as root), the priority is raised so that other
-    jobs on a shared machine disturb the measurements less; the reference
-    commands run at the same priority.
+    jobs on a shared machine disturb the measurements less. The reference
+    commands inherit the same priority.
     """
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     try:

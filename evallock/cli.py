@@ -13,6 +13,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from evallock import __version__
 from evallock.errors import EvalLockError
@@ -35,6 +36,16 @@ COMMANDS: dict[str, str] = {
     "compare": "say whether two runs may be compared, with the score delta",
     "tui": "open the terminal UI (also what bare `evallock` does)",
 }
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_ERROR,
+            f"{self.prog}: error: {message}; see `{self.prog} --help`\n",
+        )
 
 
 def _add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -74,7 +85,7 @@ def _add_global_options(parser: argparse.ArgumentParser, top: bool) -> None:
 
 
 def build_parser(names: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="evallock",
         description="Pin everything that decides an LLM evaluation score, run it "
         "cold, and store the result in git.",
@@ -83,7 +94,9 @@ def build_parser(names: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--version", action="version", version=f"evallock {__version__}"
     )
     _add_global_options(parser, top=True)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )
     for name in names if names is not None else COMMANDS:
         module = importlib.import_module(f"evallock.commands.{name}")
         sub = subparsers.add_parser(

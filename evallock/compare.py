@@ -217,6 +217,12 @@ def run_changes(run_a: Run, run_b: Run) -> list[Change]:
     return changes + record_changes(run_a.record, run_b.record, changes)
 
 
+# Resolved engine arguments that name where the checkpoint lies, not what it
+# is: the lock's checkpoint digests already say whether it changed, and the
+# same checkpoint in two checkouts must not count as drift.
+LOCATION_ARGS = ("model", "tokenizer")
+
+
 def record_changes(
     record_a: dict[str, Any], record_b: dict[str, Any], known: Sequence[Change]
 ) -> list[Change]:
@@ -227,6 +233,7 @@ def record_changes(
     ``max_num_seqs``. Settings already reported from the locks are skipped.
     """
     seen = {change.name for change in known}
+    seen.update(f"engine.{key}" for key in LOCATION_ARGS)
     found: list[Change] = []
     sections = (
         ("engine", "", record_a.get("engine_args"), record_b.get("engine_args")),
@@ -293,7 +300,7 @@ def classify(
         result.verdict = DRIFTED
         result.reasons = [
             f"{describe(c)} changed outside under_test" for c in result.drift
-        ]
+        ] + [describe(c) for c in result.datasets]
     elif result.datasets:
         result.verdict = SUBSET
         result.reasons = [describe(c) for c in result.datasets]

@@ -16,6 +16,7 @@ from typing import Any
 
 from evallock.errors import ConfigError
 from evallock.fsutil import read_regular_file
+from evallock.runner.worker import RESOLVED_ENGINE_FIELDS
 
 NAME = ".evallock.toml"
 
@@ -350,6 +351,12 @@ def _check_values(
             f"{shown}: [engine] max_model_len must be 0 (the checkpoint's maximum) "
             "or a positive number of tokens"
         )
+    if not 0 <= engine["seed"] < 2**32:
+        # vLLM seeds NumPy with it, which accepts only 0 .. 2**32 - 1.
+        raise ConfigError(
+            f"{shown}: [engine] seed = {engine['seed']} must be between 0 and "
+            f"{2**32 - 1}"
+        )
     if sampling["temperature"] < 0:
         raise ConfigError(f"{shown}: [sampling] temperature must not be negative")
     if not 0 < sampling["top_p"] <= 1:
@@ -367,13 +374,47 @@ def _check_values(
         )
     for key in ("under_test", "ignore"):
         for entry in compare[key]:
-            if entry.split(".")[0] not in COMPONENTS:
-                close = difflib.get_close_matches(entry, COMPONENTS, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ConfigError(
-                    f"{shown}: [compare] {key} names unknown component {entry!r}"
-                    f"{hint} (components: {', '.join(COMPONENTS)})"
-                )
+            _check_policy_entry(key, entry, shown)
+
+
+# Settings that a dotted [compare] entry may name, per component whose
+# setting names are fixed; other components name files or probed values.
+POLICY_SETTINGS: dict[str, set[str]] = {
+    # Runs also record the arguments vLLM resolved and the topology.
+    "engine": set(ENGINE_DEFAULTS)
+    | {name for name, _, _ in RESOLVED_ENGINE_FIELDS}
+    | {"topology"},
+    "sampling": set(SAMPLING_DEFAULTS) | {"use_generation_config", "seed_policy"},
+    "checkpoint": {
+        "weights",
+        "tokenizer",
+        "generation_config",
+        "config",
+        "other",
+        "hf_repo",
+        "hf_revision",
+    },
+}
+
+
+def _check_policy_entry(key: str, entry: str, shown: str) -> None:
+    component, _, setting = entry.partition(".")
+    if component not in COMPONENTS:
+        close = difflib.get_close_matches(component, COMPONENTS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{shown}: [compare] {key} names unknown component {entry!r}"
+            f"{hint} (components: {', '.join(COMPONENTS)})"
+        )
+    known = POLICY_SETTINGS.get(component)
+    if not setting or known is None or setting.startswith("vllm."):
+        return
+    if setting.split(".")[0] not in known:
+        close = difflib.get_close_matches(setting, sorted(known), n=1)
+        hint = f"; did you mean '{component}.{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"{shown}: [compare] {key} names unknown setting {entry!r}{hint}"
+        )
 
 
 def _evals(raw: Any, shown: str) -> tuple[EvalSpec, ...]:

@@ -72,7 +72,7 @@ class Project:
             return None
 
     def read_at_revision(self, revision: str, relative: str) -> bytes | None:
-        """Return a project file's bytes at *revision*, or None if it is absent there."""
+        """Return a project file's bytes at *revision*, or None if it is absent."""
         commit = self.resolve_commit(revision)
         try:
             blob = commit.tree / self.repo_path(relative)

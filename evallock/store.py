@@ -234,7 +234,13 @@ def list_runs(project: Project, limit: int | None = None) -> list[RunSummary]:
     """Return stored runs, newest first, from commit messages only."""
     if _tip(project) is None:
         if project.is_shallow:
-            project.require_history("log")
+            # A shallow CI clone usually lacks the results ref; an empty list
+            # would wrongly say that no run was ever stored.
+            raise StoreError(
+                f"{RESULTS_REF} is not in this clone, which is shallow; run `git "
+                "fetch --unshallow` and `git fetch origin "
+                "'refs/evallock/*:refs/evallock/*'`, then retry"
+            )
         return []
     args = ["log", "--format=%H%x00%B%x1e", RESULTS_REF]
     if limit is not None:

@@ -18,3 +18,21 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> Non
 
 def project_of(args: argparse.Namespace) -> Project:
     return find_project(args.directory)
+
+
+def count(text: str) -> int:
+    """An argparse type for a count: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
+def run_id(text: str) -> str:
+    """An argparse type for a run id or id prefix."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a run id must not be empty")
+    return text

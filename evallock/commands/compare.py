@@ -6,18 +6,22 @@ import argparse
 import json
 
 from evallock import compare, stats, store
-from evallock.commands import add_format, project_of
+from evallock.commands import add_format, count, project_of, run_id
 from evallock.compare_text import text_lines
 from evallock.errors import ConfigError
 from evallock.records import check_record
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_a", metavar="A", help="first run id (or a unique prefix)")
-    parser.add_argument("run_b", metavar="B", help="second run id (or a unique prefix)")
+    parser.add_argument(
+        "run_a", metavar="A", type=run_id, help="first run id (or a unique prefix)"
+    )
+    parser.add_argument(
+        "run_b", metavar="B", type=run_id, help="second run id (or a unique prefix)"
+    )
     parser.add_argument(
         "--items",
-        type=int,
+        type=count,
         default=20,
         metavar="N",
         help="list at most N changed items in text output (default: 20; 0 for none)",

@@ -6,14 +6,14 @@ import argparse
 import json
 
 from evallock import store
-from evallock.commands import add_format, project_of
+from evallock.commands import add_format, count, project_of
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n",
         "--max-count",
-        type=int,
+        type=count,
         default=None,
         metavar="N",
         help="show at most N runs",
@@ -23,7 +23,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = project_of(args)
-    project.require_history("log")
     runs = store.list_runs(project, args.max_count)
     if args.format == "json":
         print(json.dumps([run.data for run in runs], indent=2))

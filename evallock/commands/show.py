@@ -6,15 +6,17 @@ import argparse
 import json
 
 from evallock import store
-from evallock.commands import add_format, project_of
+from evallock.commands import add_format, count, project_of, run_id
 from evallock.records import check_record
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_id", metavar="RUN", help="run id (or a unique prefix)")
+    parser.add_argument(
+        "run_id", metavar="RUN", type=run_id, help="run id (or a unique prefix)"
+    )
     parser.add_argument(
         "--items",
-        type=int,
+        type=count,
         default=20,
         metavar="N",
         help="show the first N items in text output (default: 20; 0 for none)",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from evallock import compare
 from evallock.commands import project_of
+from evallock.errors import EvalLockError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -13,6 +15,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise EvalLockError(
+            "the terminal UI needs an interactive terminal, and stdin or stdout is "
+            "not one; run a command such as `evallock log` or `evallock verify` "
+            "instead"
+        )
     project = project_of(args)
     policy = compare.policy_of(project)
     # Imported here so that no other command pays for loading Textual.

@@ -166,15 +166,11 @@ def _check_prefix_cache(result: dict[str, Any]) -> dict[str, Any]:
 
 def _score(
     cfg: Config,
-    project: Project,
+    scorers: dict[str, scoring.Scorer],
     prepared: Prepared,
     outputs: dict[str, dict[str, Any]],
     lock: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    scorers = {
-        spec.name: scoring.build(spec.scorer, spec.answer_field, project.root)
-        for spec in cfg.evals
-    }
     datasets = {spec.name: lock["evals"][spec.name]["dataset"] for spec in cfg.evals}
     rows: list[dict[str, Any]] = []
     per_eval: dict[str, list[float]] = {spec.name: [] for spec in cfg.evals}
@@ -255,6 +251,12 @@ def execute(project: Project, options: Options) -> tuple[str, dict[str, Any]]:
     lock["hardware"] = fingerprint.with_digest(environment.hardware())
     folder = fingerprint.checkpoint_folder(project, cfg)
     prepared = prepare(project, cfg, lock)
+    # Scorers are loaded before the worker starts, so that a broken Python
+    # scorer fails in a second instead of after model load and generation.
+    scorers = {
+        spec.name: scoring.build(spec.scorer, spec.answer_field, project.root)
+        for spec in cfg.evals
+    }
     timeout = options.timeout or cfg.timeout
     base = options.max_num_seqs_override or int(cfg.engine["max_num_seqs"])
 
@@ -287,7 +289,7 @@ def execute(project: Project, options: Options) -> tuple[str, dict[str, Any]]:
             )
         attempts.append(outputs)
         variants.append(seqs)
-        rows, evals = _score(cfg, project, prepared, outputs, lock)
+        rows, evals = _score(cfg, scorers, prepared, outputs, lock)
         scores.append(_mean_score(evals))
         if first is None:
             first = worker

@@ -72,6 +72,8 @@ LOG_TAIL_LINES = 25
 # The last line of a Python traceback: "package.module.NameError: message".
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)): (.*)$")
 MAX_CAUSE_CHARS = 400
+# vLLM prefixes the lines its workers log with "[rank0]: " (vLLM 0.32 on CPU).
+RANK_PREFIX = re.compile(r"^\[rank\d+\]: ")
 # Scratch folders are named after the evallock process that made them, so
 # that one left by a killed process can be found and removed by the next run.
 SCRATCH_NAME = re.compile(r"^evallock-run-(\d+)-[A-Za-z0-9_]+$")
@@ -258,6 +260,7 @@ def _last_error(log_path: str) -> str | None:
             lines = stream.read().splitlines()
     except OSError:
         return None
+    lines = [RANK_PREFIX.sub("", line, count=1) for line in lines]
     for index in range(len(lines) - 1, -1, -1):
         match = EXCEPTION_LINE.match(lines[index])
         if match is None:

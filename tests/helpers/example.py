@@ -18,19 +18,14 @@ needs_example = pytest.mark.skipif(
 )
 
 
-def example_project(root: Path, items: int | None = 64, eager: bool = True) -> Path:
+def example_project(root: Path, items: int | None = 64) -> Path:
     """A git repository holding a copy of the bundled example project.
 
     With *items* above the 300 of the example's dataset, more two-digit sums
     are generated, so that generation lasts long enough to be interrupted.
-    With *eager*, the copy sets ``enforce_eager``: every cold run starts with
-    empty compile caches, and torch.compile would otherwise take most of it.
     """
     root.mkdir(parents=True)
-    config = (REPO_ROOT / ".evallock.toml").read_text()
-    if eager:
-        config = config.replace("[engine]\n", "[engine]\nenforce_eager = true\n", 1)
-    (root / ".evallock.toml").write_text(config)
+    shutil.copy(REPO_ROOT / ".evallock.toml", root / ".evallock.toml")
     for part in ("model", "data", "prompts"):
         shutil.copytree(EXAMPLE / part, root / "examples" / "arith" / part)
     dataset = root / "examples" / "arith" / "data" / "addition.jsonl"
