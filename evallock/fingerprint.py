@@ -196,6 +196,31 @@ def with_digest(values: dict[str, Any]) -> dict[str, Any]:
     return {"digest": digest_value(values), **values}
 
 
+def _template_problem(source: WorkTree, path: str) -> str:
+    import jinja2
+
+    text = source.read(path).decode("utf-8", "replace")
+    try:
+        jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError as error:
+        return f"line {error.lineno}: {error.message}"
+    # An empty string, not None, because None means "not cached".
+    return ""
+
+
+def check_template(source: WorkTree, path: str) -> None:
+    """Reject a template with a Jinja syntax error, so a hook stops it early.
+
+    The outcome is kept in the stat cache, so an unchanged template costs no
+    Jinja import on the next verify.
+    """
+    problem = source.cached("jinja", path, lambda rel: _template_problem(source, rel))
+    if problem:
+        raise InputError(
+            f"{path} is not a valid Jinja template ({problem}); fix the template"
+        )
+
+
 def build(
     project: Project,
     config: Config,
@@ -204,6 +229,8 @@ def build(
 ) -> dict[str, Any]:
     """Return a complete lock for the project's current inputs."""
     files = [expand(spec, source) for spec in config.evals]
+    for template in sorted({eval_files.template for eval_files in files}):
+        check_template(source, template)
     folder = checkpoint_inputs.resolve_checkpoint(config.checkpoint, project.root)
     checkpoint = checkpoint_inputs.fingerprint(config.checkpoint, folder, source.cache)
     lock: dict[str, Any] = {

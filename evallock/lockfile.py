@@ -24,6 +24,7 @@ import xxhash
 from evallock.config import toml_error_text
 from evallock.errors import LockfileError
 from evallock.fsutil import read_regular_file, write_atomic
+from evallock.hashing import digest_value
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,59 @@ def loads(text: str, shown: str = "eval.lock") -> dict[str, Any]:
         raise LockfileError(
             f"{shown} is malformed ({problem}); rerun `evallock lock` to rewrite it"
         )
+    problem = _digest_problem(data)
+    if problem is not None:
+        raise LockfileError(
+            f"{shown} was edited by hand: {problem}; rerun `evallock lock` to "
+            "rewrite it"
+        )
     return _migrate(data)
+
+
+def _without_digest(table: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in table.items() if key != "digest"}
+
+
+def _digest_problem(data: dict[str, Any]) -> str | None:
+    """Return which recorded digest disagrees with the values beside it.
+
+    Drift is found by comparing digests first, so a value edited without
+    its digest would otherwise go unnoticed.
+    """
+    expected: dict[str, Any] = {}
+    if "prompts" in data:
+        files = data["prompts"]["files"]
+        expected["prompts"] = {p: f.get("digest") for p, f in files.items()}
+    for component in ("engine", "sampling"):
+        if component in data:
+            expected[component] = data[component]["settings"]
+    for component in ("evals", "scorer", "software", "hardware"):
+        if component in data:
+            expected[component] = _without_digest(data[component])
+    for component, value in expected.items():
+        if digest_value(value) != data[component]["digest"]:
+            return f"the [{component}] values do not match its digest"
+    for path, entry in data.get("datasets", {}).items():
+        items = digest_value(entry["items"])
+        if items != entry.get("items_digest") or items != entry.get("digest"):
+            return f"the items of dataset {path} do not match its digest"
+    return _checkpoint_digest_problem(data.get("checkpoint"))
+
+
+def _checkpoint_digest_problem(table: dict[str, Any] | None) -> str | None:
+    if table is None:
+        return None
+    identity: dict[str, Any] = {}
+    for part in CHECKPOINT_PARTS:
+        entry = table.get(part, {})
+        if digest_value(entry.get("files", {})) != entry.get("digest"):
+            return f"the checkpoint {part} files do not match their digest"
+        identity[part] = entry.get("digest")
+    if "hf_revision" in table:
+        identity["hf_revision"] = table["hf_revision"]
+    if digest_value(identity) != table.get("digest"):
+        return "the checkpoint parts do not match the checkpoint digest"
+    return None
 
 
 # Sub-tables that drift reports read, per component: ``"files"`` names one

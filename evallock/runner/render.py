@@ -4,10 +4,18 @@ Templates are loaded from the project folder and may include other files
 (a system prompt, few-shot examples). Every file a template loads must be
 one of the locked prompt files, because an unlocked include could change
 prompts without any drift being reported.
+
+Jinja turns every line break in a template's text into ``newline_sequence``,
+so a CRLF template would render with LF endings while its lock digest covers
+the carriage returns. The loader therefore swaps each carriage return outside
+Jinja tags for a marker that Jinja leaves alone, and rendering swaps it back:
+prompts keep the template's bytes, as the lock assumes.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -16,25 +24,49 @@ import jinja2
 from evallock.errors import InputError
 
 
-class _RecordingLoader(jinja2.FileSystemLoader):
-    """A loader that remembers every template file it served."""
+# Jinja tags, whose whitespace (carriage returns included) is not output.
+TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
-    def __init__(self, root: str) -> None:
+
+class _RecordingLoader(jinja2.FileSystemLoader):
+    """A loader that remembers every file it served and shields carriage returns."""
+
+    def __init__(self, root: str, marker: str) -> None:
         super().__init__(root, encoding="utf-8", followlinks=False)
         self.loaded: set[str] = set()
+        self.marker = marker
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         self.loaded.add(template)
-        return super().get_source(environment, template)
+        _, filename, uptodate = super().get_source(environment, template)
+        # The base loader reads in text mode, whose universal newlines turn
+        # CRLF into LF; the bytes are read again to keep them.
+        with open(filename, "rb") as stream:
+            source = stream.read().decode("utf-8")
+        return self._shield(source), filename, uptodate
+
+    def _shield(self, source: str) -> str:
+        if "\r" not in source:
+            return source
+        parts: list[str] = []
+        position = 0
+        for match in TAG.finditer(source):
+            parts.append(source[position : match.start()].replace("\r", self.marker))
+            parts.append(match.group(0))
+            position = match.end()
+        parts.append(source[position:].replace("\r", self.marker))
+        return "".join(parts)
 
 
 class Renderer:
     """Renders items of one eval; raises InputError on template faults."""
 
     def __init__(self, root: str, template: str, locked: set[str]) -> None:
-        self.loader = _RecordingLoader(root)
+        # A random marker cannot occur in item text by accident.
+        self.marker = f"\ue000{secrets.token_hex(8)}\ue001"
+        self.loader = _RecordingLoader(root, self.marker)
         self.environment = jinja2.Environment(
             loader=self.loader,
             undefined=jinja2.StrictUndefined,
@@ -76,4 +108,4 @@ class Renderer:
                 "prompt file; add it to prompts in .evallock.toml and run "
                 "`evallock lock`"
             )
-        return text
+        return text.replace(self.marker, "\r")
