@@ -13,16 +13,20 @@ from helpers.project import commit_all, git, make_project
 
 from evallock import lockfile
 from evallock.errors import LockfileError
+from evallock.hashing import digest_value
 
 
 def small_lock() -> dict[str, object]:
     return {
         "version": 1,
         "prompts": {
-            "digest": "p",
+            "digest": digest_value({"a.txt": "1", "b.txt": "2"}),
             "files": {"b.txt": {"digest": "2"}, "a.txt": {"digest": "1"}},
         },
-        "engine": {"digest": "e", "settings": {"seed": 0, "dtype": "auto"}},
+        "engine": {
+            "digest": digest_value({"seed": 0, "dtype": "auto"}),
+            "settings": {"seed": 0, "dtype": "auto"},
+        },
     }
 
 

@@ -4,14 +4,18 @@ import pytest
 
 from evallock import lockfile
 from evallock.errors import LockfileError
+from evallock.hashing import digest_value
 
 LOCK = {
     "version": 1,
     "prompts": {
-        "digest": "p",
+        "digest": digest_value({"a.txt": "1"}),
         "files": {"a.txt": {"digest": "1", "eol": "lf", "text": "1"}},
     },
-    "engine": {"digest": "e", "settings": {"dtype": "auto", "seed": 0, "t": 0.5}},
+    "engine": {
+        "digest": digest_value({"dtype": "auto", "seed": 0, "t": 0.5}),
+        "settings": {"dtype": "auto", "seed": 0, "t": 0.5},
+    },
 }
 
 
@@ -36,7 +40,8 @@ def test_loads_cached_reuses_stored_parse(tmp_path: Path) -> None:
 def test_loads_cached_reparses_changed_text(tmp_path: Path) -> None:
     cache = str(tmp_path / "parsed.json")
     lockfile.loads_cached(lockfile.dumps(LOCK), "eval.lock", cache)
-    changed = {**LOCK, "engine": {"digest": "f", "settings": {"seed": 1}}}
+    engine = {"digest": digest_value({"seed": 1}), "settings": {"seed": 1}}
+    changed = {**LOCK, "engine": engine}
     loaded = lockfile.loads_cached(lockfile.dumps(changed), "eval.lock", cache)
     assert loaded["engine"]["settings"] == {"seed": 1}
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evallock import lockfile
+from evallock.hashing import digest_value
 
 # Any text, control characters, quotes and backslashes included; surrogates
 # cannot be encoded as UTF-8 and never occur in decoded file names.
@@ -42,7 +43,7 @@ def test_lockfile_file_map_round_trips(files: dict[str, str]) -> None:
     lock = {
         "version": 1,
         "prompts": {
-            "digest": "d",
+            "digest": digest_value(files),
             "files": {k: {"digest": v} for k, v in files.items()},
         },
     }
