@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"checkpoint {stored.lock.get('checkpoint', {}).get('source')}")
     cache = record["prefix_cache"]
     print(f"prefix cache  {cache['hits']} hits in {cache['queries']} queries (off)")
-    print(f"generation config applied: {record.get('generation_config_applied')}")
+    applied = record.get("generation_config_applied")
+    print(f"generation config applied: {'yes' if applied else 'no'}")
     engine = stored.lock.get("engine", {}).get("settings", {})
     print("engine     " + ", ".join(f"{k}={v}" for k, v in sorted(engine.items())))
     sampling = record.get("sampling", {})
