@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,30 @@ def run_speed(root: Path, out: Path, rounds: int) -> dict[str, Any]:
     # benchmark uses fewer rounds and no warm-up round: both commands start
     # cold by design, and alternating their order evens out the page cache.
     series = harness.interleaved(commands, str(folder), max(3, rounds // 5), warmup=0)
+    comparison = harness.ratio(*series)
+    overheads = _overheads(folder, series[0])
+    reference = comparison["reference"]["median_s"]
     return {
         "items": len(json.loads(job.read_text())["requests"]),
-        **harness.ratio(*series),
+        **comparison,
+        "overhead_s": statistics.median(overheads),
+        "overhead_ratio": (reference + statistics.median(overheads)) / reference,
     }
+
+
+def _overheads(folder: Path, runs: harness.Series) -> list[float]:
+    """Return, per measured run, its wall time minus its worker's time.
+
+    That difference is evallock's own work around the vLLM worker (start-up,
+    verification, rendering, scoring, re-hashing, storing). Each is measured
+    within one run, so machine load moves it far less than the wall times.
+    """
+    from evallock import store
+    from evallock.gitrepo import find_project
+
+    project = find_project(str(folder))
+    stored = list(reversed(store.list_runs(project)))[-len(runs.samples) :]
+    return [
+        sample.wall - store.load(project, run.id).record["timings"]["worker_s"]
+        for sample, run in zip(runs.samples, stored, strict=True)
+    ]

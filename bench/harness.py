@@ -90,6 +90,8 @@ class Series:
             "min_s": min(s.wall for s in self.samples),
             "cpu_median_s": self.cpu_median,
             "runs": len(self.samples),
+            "wall_s": [s.wall for s in self.samples],
+            "cpu_s": [s.user + s.system for s in self.samples],
         }
 
 
