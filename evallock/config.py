@@ -16,7 +16,7 @@ from typing import Any
 
 from evallock.errors import ConfigError
 from evallock.fsutil import read_regular_file
-from evallock.runner.worker import RESOLVED_ENGINE_FIELDS
+from evallock.runner.resolved import RESOLVED_ENGINE_FIELDS
 
 NAME = ".evallock.toml"
 

@@ -23,7 +23,6 @@ import jinja2
 
 from evallock.errors import InputError
 
-
 # Jinja tags, whose whitespace (carriage returns included) is not output.
 TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
