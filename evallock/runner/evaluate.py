@@ -1,10 +1,16 @@
 """One cold evaluation, from verification to the stored result.
 
-Order of work: verify the inputs against ``eval.lock``; render every dataset
-item through its template; run a fresh vLLM worker (repeatedly with
-``repeat``); reject the result if vLLM reports any prefix-cache hit; score;
-re-hash the inputs and reject the result if any changed while it ran; store
-one commit on the results ref. A failure at any step stores nothing.
+The steps, in order:
+
+1. verify the inputs against ``eval.lock``;
+2. render every dataset item through its template and load the scorers;
+3. run a fresh vLLM worker, once per ``repeat``;
+4. reject the result if vLLM reports any prefix-cache hit;
+5. score the outputs;
+6. re-hash the inputs and reject the result if any changed while it ran;
+7. store one commit on the results ref.
+
+A failure at any step stores nothing.
 """
 
 from __future__ import annotations

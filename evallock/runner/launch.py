@@ -2,8 +2,8 @@
 
 The worker gets an allow-listed environment and new, empty folders for
 ``HOME``, ``TMPDIR`` and every cache that vLLM, torch.compile and Triton
-write (so no compiled kernel, downloaded file or warm cache from an earlier
-run can reach it), and all of them are deleted afterwards, whatever happens.
+write. So no compiled kernel, downloaded file or warm cache from an earlier
+run can reach it. The folders are deleted afterwards, whatever happens.
 """
 
 from __future__ import annotations
