@@ -120,7 +120,11 @@ def _first_positional(argv: Sequence[str]) -> str | None:
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    level = logging.WARNING
+    if verbose:
+        level = logging.DEBUG
+    elif quiet:
+        level = logging.ERROR
     logging.basicConfig(
         level=level, format="evallock: %(levelname)s: %(message)s", stream=sys.stderr
     )

@@ -218,7 +218,7 @@ def run_changes(run_a: Run, run_b: Run) -> list[Change]:
 
 
 # Resolved engine arguments that name where the checkpoint lies, not what it
-# is: the lock's checkpoint digests already say whether it changed, and the
+# is. The lock's checkpoint digests already show whether it changed, and the
 # same checkpoint in two checkouts must not count as drift.
 LOCATION_ARGS = ("model", "tokenizer")
 

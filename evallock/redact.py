@@ -57,6 +57,6 @@ def redact_environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def recorded_environment(env: dict[str, str]) -> dict[str, str]:
-    """The redacted subset of the caller's environment that is stored with a run."""
+    """Return the redacted subset of the caller's environment stored with a run."""
     relevant = {k: v for k, v in env.items() if k.startswith(RECORDED_PREFIXES)}
     return redact_environment(relevant)

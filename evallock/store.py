@@ -45,7 +45,7 @@ AUTHOR = ("evallock", "evallock@localhost")
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What ``log`` and the UI list show, read from the commit message alone."""
+    """A run's listing fields, read from its commit message alone."""
 
     id: str
     commit: str
@@ -129,7 +129,7 @@ def _tip(project: Project) -> str | None:
 
 
 def summary_of(record: dict[str, Any], lock: dict[str, Any]) -> dict[str, Any]:
-    """The fields a listing needs, kept small enough for a commit message."""
+    """Return the fields a listing needs, small enough for a commit message."""
     digests = {
         name: table.get("digest")
         for name, table in lock.items()
@@ -234,8 +234,8 @@ def list_runs(project: Project, limit: int | None = None) -> list[RunSummary]:
     """Return stored runs, newest first, from commit messages only."""
     if _tip(project) is None:
         if project.is_shallow:
-            # A shallow CI clone usually lacks the results ref; an empty list
-            # would wrongly say that no run was ever stored.
+            # A shallow CI clone usually lacks the results ref, so an empty
+            # list would wrongly report that no run was ever stored.
             raise StoreError(
                 f"{RESULTS_REF} is not in this clone, which is shallow; run `git "
                 "fetch --unshallow` and `git fetch origin "

@@ -21,7 +21,7 @@ def project_of(args: argparse.Namespace) -> Project:
 
 
 def count(text: str) -> int:
-    """An argparse type for a count: a whole number, 0 or more."""
+    """Parse a count for argparse: a whole number, 0 or more."""
     try:
         value = int(text)
     except ValueError:
@@ -32,7 +32,7 @@ def count(text: str) -> int:
 
 
 def run_id(text: str) -> str:
-    """An argparse type for a run id or id prefix."""
+    """Parse a run id or id prefix for argparse, rejecting an empty one."""
     if not text.strip():
         raise argparse.ArgumentTypeError("a run id must not be empty")
     return text

@@ -41,6 +41,14 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    _print_summary(stored)
+    _print_settings(stored)
+    if args.items:
+        _print_items(stored, args.items)
+    return 0
+
+
+def _print_summary(stored: store.Run) -> None:
     record = stored.record
     print(f"run {stored.id}  ({record['created']}, commit {stored.commit[:12]})")
     print(f"score      {record['score']:.4f}")
@@ -59,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"prefix cache  {cache['hits']} hits in {cache['queries']} queries (off)")
     applied = record.get("generation_config_applied")
     print(f"generation config applied: {'yes' if applied else 'no'}")
+
+
+def _print_settings(stored: store.Run) -> None:
+    record = stored.record
     engine = stored.lock.get("engine", {}).get("settings", {})
     print("engine     " + ", ".join(f"{k}={v}" for k, v in sorted(engine.items())))
     sampling = record.get("sampling", {})
@@ -83,17 +95,15 @@ def run(args: argparse.Namespace) -> int:
         )
     if record.get("drifted"):
         print(f"drifted    {len(record.get('drift', []))} change(s) against eval.lock")
-    if args.items:
-        print("items")
-        for row in stored.items[: args.items]:
-            mark = "✓" if row["score"] >= 1 else "✗"
-            print(
-                f"  {mark} {row['eval']}/{row['key']}  {row['prompt']!r} → "
-                f"{row['output']!r}  score {row['score']:g}"
-            )
-        if len(stored.items) > args.items:
-            print(
-                f"  … {len(stored.items) - args.items} more (use --items N or "
-                "--format json)"
-            )
-    return 0
+
+
+def _print_items(stored: store.Run, limit: int) -> None:
+    print("items")
+    for row in stored.items[:limit]:
+        mark = "✓" if row["score"] >= 1 else "✗"
+        print(
+            f"  {mark} {row['eval']}/{row['key']}  {row['prompt']!r} → "
+            f"{row['output']!r}  score {row['score']:g}"
+        )
+    if len(stored.items) > limit:
+        print(f"  … {len(stored.items) - limit} more (use --items N or --format json)")

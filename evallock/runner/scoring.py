@@ -45,7 +45,7 @@ def build(spec: str, answer_field: str, project_root: str) -> Scorer:
 def _regex_score(
     pattern: re.Pattern[str], output: str, item: dict[str, Any], field: str
 ) -> float:
-    """Extract the answer with the pattern's first group (or whole match)."""
+    """Score the text matched by the pattern's first group (or whole match)."""
     match = pattern.search(output)
     if match is None:
         return 0.0

@@ -178,7 +178,7 @@ RACY_WINDOW_S = 2.1
 
 def test_staged_unrelated_files_read_no_blob(project: Path) -> None:
     # The checkpoint is hashed from disk, and the stat cache distrusts files
-    # changed just before hashing began (the racy-git rule); waiting past
+    # changed just before hashing began (the racy-git rule). Waiting past
     # that window keeps a busy machine from turning this into a miss.
     time.sleep(RACY_WINDOW_S)
     assert run_cli(project, "verify", "--staged").code == 0  # fills the cache
